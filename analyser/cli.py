@@ -1,0 +1,199 @@
+"""Command line: ``analyser analyse``, ``analyser labels``.
+
+Every problem the user can fix ends in one line on stderr that says what is
+wrong and what to do, and exit code 2; there is no traceback unless --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import TextIO
+
+from . import __version__
+from .errors import AnalyserError
+
+EXIT_USAGE = 2
+EXIT_BUG = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_USAGE, f"error: {message}. See '{self.prog} --help'.\n")
+
+
+class ProgressBar:
+    """One tqdm bar per stage on stderr; silent when stderr is not wanted."""
+
+    LABELS = {"encoding": "encoding", "sentences": "sentences", "classifying": "labelling"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self._bars.get(stage)
+        if bar is None:
+            self.close()  # one bar at a time: the previous stage is done
+            bar = tqdm(total=total, desc=self.LABELS.get(stage, stage), unit="text", file=sys.stderr, leave=False)
+            self._bars[stage] = bar
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
+
+
+def _analyse(args: argparse.Namespace, out: TextIO) -> int:
+    from .pipeline import STATUSES, Settings, analyse
+
+    settings = Settings(
+        encoder=args.encoder,
+        classifier=args.classifier,
+        language=args.language,
+        max_chars=args.max_chars,
+        use_cache=not args.no_cache,
+    )
+    bar = ProgressBar(enabled=not args.quiet)
+    try:
+        result = analyse(
+            args.input,
+            text_columns=args.text_column,
+            id_column=args.id_column,
+            sheet=args.sheet,
+            encoding=args.encoding,
+            settings=settings,
+            progress=bar,
+        )
+        written = result.save(args.out)
+    finally:
+        bar.close()
+    meta = result.metadata
+    counts = ", ".join(f"{n} {status}" for status, n in meta.counts.items())
+    labelled = result.labelled
+    with_label = int(((labelled["dimensions"] != "") | (labelled["areas"] != "")).sum())
+    print(f"Wrote {len(result.comments)} rows to {written} ({counts}).", file=out)
+    print(
+        f"{with_label} of {len(labelled)} labelled comments carry at least one label; "
+        f"{meta.timings.get('total', 0):.1f} s with {meta.encoder['name']}.",
+        file=out,
+    )
+    for note in meta.notes:
+        print(f"note: {note}", file=sys.stderr)
+    unknown = set(meta.counts) - set(STATUSES)
+    return 0 if not unknown else EXIT_BUG
+
+
+def _labels(args: argparse.Namespace, out: TextIO) -> int:
+    from .taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(args.taxonomy)
+    language = args.lang
+    print(f"{taxonomy.title.get(language, '')} (taxonomy {taxonomy.version_tag})", file=out)
+    for kind, labels in (("dimension", taxonomy.dimensions), ("area", taxonomy.areas)):
+        title = taxonomy.kind_names.get(kind, {}).get(language, kind)
+        print(f"\n{title}:", file=out)
+        for label in labels:
+            print(f"  {label.key:<20} {label.display(language)}", file=out)
+            if args.verbose:
+                for line in textwrap.wrap(label.description[language], 76):
+                    print(f"      {line}", file=out)
+                print(f"      cues: {'; '.join(label.cues.get(language, ()))}", file=out)
+    print("\nTone:", file=out)
+    for tone in taxonomy.tones:
+        print(f"  {tone.key:<20} {tone.display(language)}: {tone.description[language]}", file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="analyser",
+        description="Trust feedback analyser: label employee survey comments with the trust dimensions "
+        "and benefit areas of the 'Vertrouwen & draagvlak' framework, offline, in Dutch and English.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    analyse = commands.add_parser(
+        "analyse",
+        help="label every comment of a survey export",
+        description="Label every comment of a survey export with trust dimensions, benefit areas, tone, "
+        "label scores and evidence. Every input row is written, in the input's order, with a status.",
+        epilog="Input formats: .csv .tsv (delimiter and encoding detected), .xlsx, .json, .jsonl, .parquet, "
+        ".txt (one comment per line). Output format follows the --out extension: "
+        ".csv .tsv .xlsx .parquet .json .jsonl.",
+    )
+    analyse.add_argument("input", help="the survey export to analyse")
+    analyse.add_argument("--out", "-o", required=True, help="where to write the labelled comments")
+    analyse.add_argument(
+        "--text-column",
+        action="append",
+        metavar="NAME",
+        help="column with the comments; repeat for several open questions (default: found automatically)",
+    )
+    analyse.add_argument("--id-column", metavar="NAME", help="column with the respondent id (default: a column named "
+                         "like id/respondent_id, else ids row-00001...)")
+    analyse.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
+    analyse.add_argument("--encoding", metavar="NAME", help="text encoding of a CSV/TXT file (default: detected)")
+    analyse.add_argument(
+        "--encoder",
+        default="use-multilingual",
+        metavar="NAME_OR_PATH",
+        help="sentence encoder: use-multilingual (default, offline, Dutch and English), minilm (packaged "
+        "all-MiniLM-L6-v2, English), or any Hugging Face model id or local folder (needs the 'transformers' extra)",
+    )
+    analyse.add_argument("--classifier", default="zero-shot", help="label classifier (default: zero-shot)")
+    analyse.add_argument(
+        "--language", default="auto", choices=["auto", "nl", "en"], help="comment language (default: detect per comment)"
+    )
+    analyse.add_argument("--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)")
+    analyse.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    analyse.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    analyse.set_defaults(run=_analyse)
+
+    labels = commands.add_parser("labels", help="print the taxonomy", description="Print the trust taxonomy.")
+    labels.add_argument("--lang", choices=["nl", "en"], default="en", help="language of the names (default en)")
+    labels.add_argument("--verbose", "-v", action="store_true", help="also print descriptions and cue phrases")
+    labels.add_argument("--taxonomy", metavar="PATH", help="a taxonomy YAML file (default: data/taxonomy.yaml)")
+    labels.set_defaults(run=_labels)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = out or sys.stdout
+    if not getattr(args, "command", None):
+        parser.print_help(out)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args, out))
+    except AnalyserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(
+            f"internal error: {exc.__class__.__name__}: {exc}. This is a bug in the analyser; "
+            "run again with --debug and report the output.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

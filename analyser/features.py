@@ -1,0 +1,78 @@
+"""The features every classifier sees: texts, languages, sentences, lemmas, vectors.
+
+One ``Features`` object describes a batch of comments. It is built once per
+batch (spaCy, then the encoder over comments and their sentences) and handed
+to the label and tone classifiers, so the encoder body and the classifier head
+stay separate, as in setfit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoding import Encoder, Progress
+from .text import ProcessedText, TextProcessor
+
+
+@dataclass
+class Features:
+    texts: list[str]
+    languages: list[str]
+    processed: list[ProcessedText]
+    embeddings: np.ndarray  # (n, d): one vector per comment
+    sentence_embeddings: np.ndarray  # (m, d): one vector per sentence
+    sentence_owner: np.ndarray  # (m,): the comment each sentence belongs to
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def sentences(self, i: int) -> list[str]:
+        return self.processed[i].sentences
+
+    def subset(self, index: np.ndarray | list[int]) -> Features:
+        index = np.asarray(index, dtype=int)
+        keep = np.isin(self.sentence_owner, index)
+        remap = {old: new for new, old in enumerate(index)}
+        return Features(
+            texts=[self.texts[i] for i in index],
+            languages=[self.languages[i] for i in index],
+            processed=[self.processed[i] for i in index],
+            embeddings=self.embeddings[index],
+            sentence_embeddings=self.sentence_embeddings[keep],
+            sentence_owner=np.array([remap[o] for o in self.sentence_owner[keep]], dtype=int),
+        )
+
+
+def build_features(
+    texts: list[str],
+    languages: list[str],
+    encoder: Encoder,
+    processor: TextProcessor | None = None,
+    progress: Progress | None = None,
+    max_sentences: int = 12,
+) -> Features:
+    """Process and encode a batch of comments (and the sentences of longer ones)."""
+    processor = processor or TextProcessor()
+    processed = processor.process(texts, languages)
+    if progress:
+        progress("sentences", len(texts), len(texts))
+    sentence_texts: list[str] = []
+    owners: list[int] = []
+    for i, item in enumerate(processed):
+        # A one-sentence comment is its own sentence: no second encoding needed.
+        if len(item.sentences) > 1:
+            for sentence in item.sentences[:max_sentences]:
+                sentence_texts.append(sentence)
+                owners.append(i)
+    everything = list(texts) + sentence_texts
+    vectors = encoder.encode(everything, progress)
+    return Features(
+        texts=list(texts),
+        languages=list(languages),
+        processed=processed,
+        embeddings=vectors[: len(texts)],
+        sentence_embeddings=vectors[len(texts) :],
+        sentence_owner=np.asarray(owners, dtype=int),
+    )

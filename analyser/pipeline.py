@@ -1,0 +1,326 @@
+"""The public entry point: ``analyse(...)`` from a survey file to a result.
+
+Stages, each in its own module and each working on a batch of rows:
+reading -> text normalisation and status -> language -> spaCy and encoding
+(features) -> label and tone classification -> evidence. Every input row comes
+back, in the input's order, with a status that says whether and why it was
+(not) labelled.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .classification import TONES
+from .encoding import DEFAULT_ENCODER, CachedEncoder, Encoder, make_encoder
+from .features import build_features
+from .language import make_detector
+from .paths import cache_dir as default_cache_dir
+from .reading import InputInfo, SurveyTable, read_survey, select_columns
+from .registry import make
+from .storage import EmbeddingCache
+from .taxonomy import Taxonomy, load_taxonomy
+from .text import TextProcessor, is_placeholder, normalise
+
+Progress = Callable[[str, int, int], None]
+
+# Statuses, in the order they are checked. Only "ok" and "duplicate" rows carry labels.
+STATUS_OK = "ok"
+STATUS_EMPTY = "empty"
+STATUS_NO_CONTENT = "no_content"
+STATUS_TOO_LONG = "too_long"
+STATUS_UNSUPPORTED = "unsupported_language"
+STATUS_DUPLICATE = "duplicate"
+STATUSES = {
+    STATUS_OK: "labelled",
+    STATUS_DUPLICATE: "same text as an earlier answer to the same question; labelled like it",
+    STATUS_EMPTY: "no answer",
+    STATUS_NO_CONTENT: "a filler such as '-' or 'n.v.t.', no comment to label",
+    STATUS_TOO_LONG: "longer than the maximum length; not labelled",
+    STATUS_UNSUPPORTED: "not Dutch or English; not labelled",
+}
+LABELLED_STATUSES = (STATUS_OK, STATUS_DUPLICATE)
+
+
+@dataclass
+class Settings:
+    """Everything that shapes a run; recorded in the result's metadata."""
+
+    encoder: str = DEFAULT_ENCODER
+    classifier: str = "zero-shot"
+    tone_classifier: str = "lexicon"
+    language: str = "auto"
+    max_chars: int = 20000
+    batch_size: int = 2048
+    use_cache: bool = True
+    cache_dir: str | None = None
+    taxonomy_path: str | None = None
+
+
+@dataclass
+class RunMetadata:
+    analyser_version: str
+    created_at: str
+    input: dict[str, Any]
+    taxonomy: dict[str, str]
+    encoder: dict[str, str]
+    classifier: dict[str, Any]
+    tone_classifier: dict[str, str]
+    language_detector: str
+    settings: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    cache: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    python: str = platform.python_version()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AnalysisResult:
+    """A table with one row per input comment, plus how it was made."""
+
+    comments: pd.DataFrame
+    metadata: RunMetadata
+    taxonomy: Taxonomy
+    embeddings: np.ndarray | None = None  # aligned with comments; NaN rows were not labelled
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        return self.comments[self.comments["status"].isin(LABELLED_STATUSES)]
+
+    def label_counts(self) -> dict[str, int]:
+        labelled = self.labelled
+        counts = {}
+        for key in self.taxonomy.keys:
+            column = "dimensions" if self.taxonomy.label(key).kind == "dimension" else "areas"
+            counts[key] = int(labelled[column].str.split(";").map(lambda keys, k=key: k in keys).sum())
+        return counts
+
+    def save(self, path: str | Path) -> Path:
+        from .export import write_result
+
+        return write_result(self, path)
+
+
+class Analyser:
+    """A fitted pipeline: reusable over many files (the web app keeps one)."""
+
+    def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None) -> None:
+        self.settings = settings or Settings()
+        self.taxonomy = load_taxonomy(self.settings.taxonomy_path)
+        base = encoder or make_encoder(self.settings.encoder)
+        self.cache: EmbeddingCache | None = None
+        if self.settings.use_cache:
+            folder = Path(self.settings.cache_dir) if self.settings.cache_dir else default_cache_dir()
+            self.cache = EmbeddingCache(folder / "embeddings.sqlite")
+            self.encoder: Encoder = CachedEncoder(base, self.cache)
+        else:
+            self.encoder = base
+        self.detector = make_detector(self.settings.language)
+        self.processor = TextProcessor(max_chars=self.settings.max_chars)
+        self.classifier = make("label_classifier", self.settings.classifier, encoder=self.encoder, taxonomy=self.taxonomy)
+        self.tone_classifier = make("tone_classifier", self.settings.tone_classifier, encoder=self.encoder)
+        self._fitted = False
+
+    def fit(self) -> Analyser:
+        if not self._fitted:
+            self.classifier.fit()
+            self.tone_classifier.fit()
+            self._fitted = True
+        return self
+
+    # ------------------------------------------------------------------
+    def analyse_table(self, table: SurveyTable, progress: Progress | None = None) -> AnalysisResult:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+
+        def tick(stage: str, since: float) -> float:
+            now = time.perf_counter()
+            timings[stage] = round(timings.get(stage, 0.0) + now - since, 4)
+            return now
+
+        t = time.perf_counter()
+        self.fit()
+        t = tick("load_models", t)
+        frame = table.frame.copy()
+        n = len(frame)
+        raw = frame["text"].tolist()
+        texts = [normalise(v) for v in raw]
+        status = np.array([STATUS_OK] * n, dtype=object)
+        for i, (original, text) in enumerate(zip(raw, texts)):
+            if not text.strip():
+                status[i] = STATUS_EMPTY
+            elif len(text) > self.settings.max_chars:
+                status[i] = STATUS_TOO_LONG
+            elif is_placeholder(text):
+                status[i] = STATUS_NO_CONTENT
+        t = tick("normalise", t)
+
+        languages = np.array([""] * n, dtype=object)
+        candidates = np.flatnonzero(status == STATUS_OK)
+        for i, guess in zip(candidates, self.detector.detect([texts[i] for i in candidates])):
+            languages[i] = guess.language
+            if not guess.supported:
+                status[i] = STATUS_UNSUPPORTED
+        t = tick("language", t)
+
+        duplicate_of = np.array([""] * n, dtype=object)
+        first_seen: dict[tuple[str, str], int] = {}
+        question = frame["question"].tolist() if "question" in frame else [""] * n
+        ids = frame["id"].tolist()
+        for i in np.flatnonzero(status == STATUS_OK):
+            key = (question[i], " ".join(texts[i].casefold().split()))
+            if key in first_seen:
+                status[i] = STATUS_DUPLICATE
+                duplicate_of[i] = ids[first_seen[key]]
+            else:
+                first_seen[key] = i
+
+        labels = self.classifier.labels_
+        scores = np.zeros((n, len(labels)), dtype=np.float32)
+        predicted = np.zeros((n, len(labels)), dtype=bool)
+        tones = np.array([""] * n, dtype=object)
+        evidence = np.array([""] * n, dtype=object)
+        cue_text = np.array([""] * n, dtype=object)
+        embeddings: np.ndarray | None = None
+        todo = np.flatnonzero(status == STATUS_OK)
+        for start in range(0, len(todo), self.settings.batch_size):
+            batch = todo[start : start + self.settings.batch_size]
+
+            def batch_progress(stage: str, done: int, total: int, offset: int = start) -> None:
+                if progress:
+                    progress(stage, min(len(todo), offset + done * len(batch) // max(1, total)), len(todo))
+
+            t = time.perf_counter()
+            features = build_features(
+                [texts[i] for i in batch], [languages[i] for i in batch], self.encoder, self.processor, batch_progress
+            )
+            t = tick("features", t)
+            proba = self.classifier.predict_proba(features)
+            decided = proba >= self.classifier.thresholds_
+            explained = self.classifier.explain(features, proba)
+            tone_proba = self.tone_classifier.predict_proba(features)
+            t = tick("classify", t)
+            if embeddings is None:
+                embeddings = np.full((n, features.embeddings.shape[1]), np.nan, dtype=np.float32)
+            embeddings[batch] = features.embeddings
+            scores[batch] = proba
+            predicted[batch] = decided
+            tones[batch] = [TONES[j] for j in tone_proba.argmax(axis=1)]
+            for i, item in zip(batch, explained):
+                evidence[i] = item.sentence
+                cue_text[i] = "; ".join(f"{key}: {', '.join(phrases)}" for key, phrases in item.cues.items())
+            if progress:
+                progress("classifying", min(len(todo), start + len(batch)), len(todo))
+        # Duplicates get the labels of the answer they repeat.
+        position = {ident: i for i, ident in enumerate(ids)}
+        for i in np.flatnonzero(status == STATUS_DUPLICATE):
+            j = position[duplicate_of[i]]
+            scores[i], predicted[i], tones[i] = scores[j], predicted[j], tones[j]
+            evidence[i], cue_text[i] = evidence[j], cue_text[j]
+            if embeddings is not None:
+                embeddings[i] = embeddings[j]
+
+        kinds = {label.key: label.kind for label in self.taxonomy.labels}
+        dimensions, areas = [], []
+        for i in range(n):
+            keys = [labels[j] for j in np.flatnonzero(predicted[i])]
+            dimensions.append(";".join(k for k in keys if kinds[k] == "dimension"))
+            areas.append(";".join(k for k in keys if kinds[k] == "area"))
+        labelled = np.isin(status, LABELLED_STATUSES)
+        frame["text"] = texts
+        frame["language"] = languages
+        frame["status"] = status
+        frame["status_detail"] = [
+            (f"same text as {duplicate_of[i]}" if status[i] == STATUS_DUPLICATE else STATUSES[status[i]])
+            + (f" (language detected: {languages[i]})" if status[i] == STATUS_UNSUPPORTED else "")
+            + (f" ({len(texts[i])} characters; the limit is {self.settings.max_chars})" if status[i] == STATUS_TOO_LONG else "")
+            for i in range(n)
+        ]
+        frame["duplicate_of"] = duplicate_of
+        frame["dimensions"] = dimensions
+        frame["areas"] = areas
+        frame["tone"] = tones
+        for j, key in enumerate(labels):
+            frame[f"score_{key}"] = np.where(labelled, np.round(scores[:, j], 4), np.nan)
+        frame["evidence"] = evidence
+        frame["cues"] = cue_text
+        tick("assemble", t)
+        timings["total"] = round(time.perf_counter() - started, 4)
+
+        info: InputInfo = table.info
+        metadata = RunMetadata(
+            analyser_version=__version__,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            input=asdict(info),
+            taxonomy={"version": self.taxonomy.version_tag, "source": self.taxonomy.source},
+            encoder={"name": self.encoder.name, "version": self.encoder.version},
+            classifier={
+                "name": self.classifier.name,
+                "version": self.classifier.version,
+                "thresholds": {k: float(v) for k, v in zip(labels, self.classifier.thresholds_)},
+            },
+            tone_classifier={"name": self.tone_classifier.name, "version": self.tone_classifier.version},
+            language_detector=self.detector.name,
+            settings=asdict(self.settings),
+            timings=timings,
+            counts={s: int((status == s).sum()) for s in STATUSES if (status == s).any()},
+            cache=(
+                {"hits": self.encoder.hits, "misses": self.encoder.misses}
+                if isinstance(self.encoder, CachedEncoder)
+                else {}
+            ),
+            notes=list(info.notes),
+        )
+        return AnalysisResult(comments=frame, metadata=metadata, taxonomy=self.taxonomy, embeddings=embeddings)
+
+
+def analyse(
+    source: str | Path | pd.DataFrame,
+    *,
+    text_columns: list[str] | str | None = None,
+    id_column: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    settings: Settings | None = None,
+    analyser: Analyser | None = None,
+    progress: Progress | None = None,
+    **setting_overrides: Any,
+) -> AnalysisResult:
+    """Analyse a survey export (a file path or a table) and label every comment.
+
+    ``text_columns`` names the open question(s) (found automatically if left
+    out), ``id_column`` the respondent id. Other keyword arguments override
+    :class:`Settings` fields, e.g. ``encoder="minilm"`` or ``language="nl"``.
+    """
+    if isinstance(text_columns, str):
+        text_columns = [text_columns]
+    if isinstance(source, pd.DataFrame):
+        frame = source.fillna("").astype(str).reset_index(drop=True)
+        info = InputInfo(path="<table>", format="dataframe", columns=list(frame.columns), input_rows=len(frame))
+        table = select_columns(frame, info, text_columns=text_columns, id_column=id_column)
+    else:
+        table = read_survey(source, text_columns=text_columns, id_column=id_column, sheet=sheet, encoding=encoding)
+    if analyser is None:
+        settings = settings or Settings()
+        for key, value in setting_overrides.items():
+            if not hasattr(settings, key):
+                from .errors import ConfigurationError
+
+                raise ConfigurationError(f"Unknown setting '{key}'.", f"Known settings: {', '.join(asdict(settings))}.")
+            setattr(settings, key, value)
+        analyser = Analyser(settings)
+    return analyser.analyse_table(table, progress=progress)

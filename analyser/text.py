@@ -1,0 +1,165 @@
+"""Text normalisation and linguistic processing (spaCy, per language).
+
+``normalise`` turns a raw cell into clean text (HTML entities, bullets,
+invisible characters, runs of white space). ``TextProcessor`` runs a blank
+spaCy pipeline per language (a sentencizer, line breaks as sentence ends, and
+lemmas from spaCy's lookup tables with simplemma where the table has no entry)
+and returns sentences, tokens, lemmas and stop-word flags.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from .paths import data_dir
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_NUMBERED = re.compile(r"^\s*(\d{1,2}|[a-zA-Z])[.)]\s+")
+_TAGS = re.compile(r"<\s*(br|/p|p|/li|li|/div|div)\s*/?\s*>", re.IGNORECASE)
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _rules() -> tuple[frozenset[str], str]:
+    raw = yaml.safe_load((data_dir() / "text_rules.yaml").read_text(encoding="utf-8"))
+    return frozenset(str(p) for p in raw["placeholders"]), str(raw["bullets"])
+
+
+def normalise(raw: str) -> str:
+    """Clean one comment; keeps list items and paragraphs as separate lines."""
+    if not raw:
+        return ""
+    text = str(raw)
+    for _ in range(2):  # exports sometimes escape twice: "&amp;amp;"
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    text = _TAGS.sub("\n", text)
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    _, bullets = _rules()
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        stripped = line.lstrip(bullets).strip()
+        if stripped != line and stripped:
+            line = stripped  # a bulleted item
+        elif _NUMBERED.match(line) and len(line) > 4:
+            line = _NUMBERED.sub("", line)
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def is_placeholder(text: str) -> bool:
+    """True for answers that carry no comment: '-', 'n.v.t.', 'nothing to add'."""
+    folded = " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+    placeholders, _ = _rules()
+    return folded in placeholders or not _WORD.search(text) or folded.isdigit()
+
+
+# ------------------------------------------------------------------- spaCy
+
+
+@dataclass
+class ProcessedText:
+    """The linguistic view of one comment."""
+
+    sentences: list[str]
+    # Per sentence: (token lower-case, lemma, is stop word, is alphabetic).
+    tokens: list[list[tuple[str, str, bool, bool]]]
+
+    def lemmas(self) -> list[str]:
+        return [lemma for sentence in self.tokens for _, lemma, _, _ in sentence]
+
+    def content_lemmas(self) -> list[str]:
+        return [lemma for sentence in self.tokens for _, lemma, stop, alpha in sentence if alpha and not stop]
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+
+    if "trust_line_breaks" not in Language.factories:
+
+        @Language.component("trust_line_breaks")
+        def line_breaks(doc):  # type: ignore[no-untyped-def]
+            # A line break ends a sentence: list items rarely end in a full stop.
+            for token in doc[1:]:
+                if "\n" in doc[token.i - 1].text:
+                    token.is_sent_start = True
+            return doc
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(language: str):  # type: ignore[no-untyped-def]
+    """A blank spaCy pipeline for Dutch or English with sentences and lemmas."""
+    import spacy
+
+    _register_components()
+    nlp = spacy.blank(language)
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("trust_line_breaks")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+class TextProcessor:
+    """Sentences, lemmas and stop words for Dutch and English comments."""
+
+    languages = ("nl", "en")
+
+    def __init__(self, max_chars: int = 20000, batch_size: int = 256) -> None:
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+
+    @staticmethod
+    @lru_cache(maxsize=200_000)
+    def _lemma(language: str, lower: str, table_lemma: str) -> str:
+        if table_lemma and table_lemma != lower:
+            return table_lemma
+        import simplemma
+
+        return simplemma.lemmatize(lower, lang=language)
+
+    def process(self, texts: list[str], languages: list[str]) -> list[ProcessedText]:
+        out: list[ProcessedText | None] = [None] * len(texts)
+        for language in self.languages:
+            idx = [i for i, lang in enumerate(languages) if lang == language]
+            if not idx:
+                continue
+            nlp = load_pipeline(language)
+            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            docs = nlp.pipe((texts[i][: self.max_chars] for i in idx), batch_size=self.batch_size)
+            for i, doc in zip(idx, docs):
+                sentences, tokens = [], []
+                for sent in doc.sents:
+                    text = sent.text.strip()
+                    if not text:
+                        continue
+                    sentences.append(text)
+                    tokens.append(
+                        [
+                            (
+                                t.lower_,
+                                self._lemma(language, t.lower_, table.get(t.lower_, "")),
+                                t.is_stop,
+                                t.is_alpha,
+                            )
+                            for t in sent
+                            if not t.is_space
+                        ]
+                    )
+                out[i] = ProcessedText(sentences=sentences or [texts[i]], tokens=tokens or [[]])
+        for i, item in enumerate(out):
+            if item is None:  # a language without a pipeline: the text as one sentence
+                out[i] = ProcessedText(sentences=[texts[i]], tokens=[[(w.lower(), w.lower(), False, w.isalpha()) for w in texts[i].split()]])
+        return out  # type: ignore[return-value]
