@@ -7,18 +7,18 @@
 
 __version__ = "0.1.0"
 
-from .errors import AnalyserError, ConfigurationError, InputError  # noqa: E402
-from .pipeline import AnalysisResult, Analyser, Settings, analyse  # noqa: E402
-from .taxonomy import load_taxonomy  # noqa: E402
+from .errors import AnalyserError, ConfigurationError, InputError
+from .pipeline import Analyser, AnalysisResult, Settings, analyse
+from .taxonomy import load_taxonomy
 
 __all__ = [
+    "Analyser",
     "AnalyserError",
     "AnalysisResult",
-    "Analyser",
     "ConfigurationError",
     "InputError",
     "Settings",
+    "__version__",
     "analyse",
     "load_taxonomy",
-    "__version__",
 ]

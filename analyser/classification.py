@@ -284,7 +284,7 @@ class LexiconToneClassifier:
             if term.endswith("*"):
                 if word.startswith(term[:-1]) or lemma.startswith(term[:-1]):
                     return True
-            elif term == word or term == lemma:
+            elif term in (word, lemma):
                 return True
         return False
 

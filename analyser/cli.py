@@ -10,7 +10,7 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from . import __version__
 from .errors import AnalyserError
@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 class ProgressBar:
     """One tqdm bar per stage on stderr; silent when stderr is not wanted."""
 
-    LABELS = {"encoding": "encoding", "sentences": "sentences", "classifying": "labelling"}
+    LABELS: ClassVar[dict[str, str]] = {"encoding": "encoding", "sentences": "sentences", "classifying": "labelling"}
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -141,8 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="column with the comments; repeat for several open questions (default: found automatically)",
     )
-    analyse.add_argument("--id-column", metavar="NAME", help="column with the respondent id (default: a column named "
-                         "like id/respondent_id, else ids row-00001...)")
+    analyse.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="column with the respondent id (default: a column named like id/respondent_id, else ids row-00001...)",
+    )
     analyse.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
     analyse.add_argument("--encoding", metavar="NAME", help="text encoding of a CSV/TXT file (default: detected)")
     analyse.add_argument(
@@ -154,9 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--classifier", default="zero-shot", help="label classifier (default: zero-shot)")
     analyse.add_argument(
-        "--language", default="auto", choices=["auto", "nl", "en"], help="comment language (default: detect per comment)"
+        "--language",
+        default="auto",
+        choices=["auto", "nl", "en"],
+        help="comment language (default: detect per comment)",
     )
-    analyse.add_argument("--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)")
+    analyse.add_argument(
+        "--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)"
+    )
     analyse.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     analyse.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     analyse.set_defaults(run=_analyse)

@@ -129,4 +129,3 @@ def write_result(result: AnalysisResult, path: str | Path) -> Path:
             f"Cannot write {path}: permission denied.", "Close the file if it is open in Excel, or choose another path."
         ) from exc
     return path
-

@@ -83,6 +83,4 @@ def make_detector(language: str = "auto") -> LanguageDetector:
         return Py3LangidDetector()
     if language in SUPPORTED_LANGUAGES:
         return FixedLanguage(language)
-    raise ConfigurationError(
-        f"Language '{language}' is not supported.", "Use auto, nl or en."
-    )
+    raise ConfigurationError(f"Language '{language}' is not supported.", "Use auto, nl or en.")

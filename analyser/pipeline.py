@@ -131,7 +131,9 @@ class Analyser:
             self.encoder = base
         self.detector = make_detector(self.settings.language)
         self.processor = TextProcessor(max_chars=self.settings.max_chars)
-        self.classifier = make("label_classifier", self.settings.classifier, encoder=self.encoder, taxonomy=self.taxonomy)
+        self.classifier = make(
+            "label_classifier", self.settings.classifier, encoder=self.encoder, taxonomy=self.taxonomy
+        )
         self.tone_classifier = make("tone_classifier", self.settings.tone_classifier, encoder=self.encoder)
         self._fitted = False
 
@@ -160,7 +162,7 @@ class Analyser:
         raw = frame["text"].tolist()
         texts = [normalise(v) for v in raw]
         status = np.array([STATUS_OK] * n, dtype=object)
-        for i, (original, text) in enumerate(zip(raw, texts)):
+        for i, text in enumerate(texts):
             if not text.strip():
                 status[i] = STATUS_EMPTY
             elif len(text) > self.settings.max_chars:
@@ -200,9 +202,9 @@ class Analyser:
         for start in range(0, len(todo), self.settings.batch_size):
             batch = todo[start : start + self.settings.batch_size]
 
-            def batch_progress(stage: str, done: int, total: int, offset: int = start) -> None:
+            def batch_progress(stage: str, done: int, total: int, offset: int = start, size: int = len(batch)) -> None:
                 if progress:
-                    progress(stage, min(len(todo), offset + done * len(batch) // max(1, total)), len(todo))
+                    progress(stage, min(len(todo), offset + done * size // max(1, total)), len(todo))
 
             t = time.perf_counter()
             features = build_features(
@@ -247,7 +249,11 @@ class Analyser:
         frame["status_detail"] = [
             (f"same text as {duplicate_of[i]}" if status[i] == STATUS_DUPLICATE else STATUSES[status[i]])
             + (f" (language detected: {languages[i]})" if status[i] == STATUS_UNSUPPORTED else "")
-            + (f" ({len(texts[i])} characters; the limit is {self.settings.max_chars})" if status[i] == STATUS_TOO_LONG else "")
+            + (
+                f" ({len(texts[i])} characters; the limit is {self.settings.max_chars})"
+                if status[i] == STATUS_TOO_LONG
+                else ""
+            )
             for i in range(n)
         ]
         frame["duplicate_of"] = duplicate_of
@@ -255,7 +261,7 @@ class Analyser:
         frame["areas"] = areas
         frame["tone"] = tones
         for j, key in enumerate(labels):
-            frame[f"score_{key}"] = np.where(labelled, np.round(scores[:, j], 4), np.nan)
+            frame[f"score_{key}"] = np.where(labelled, np.round(scores[:, j].astype(np.float64), 4), np.nan)
         frame["evidence"] = evidence
         frame["cues"] = cue_text
         tick("assemble", t)

@@ -42,8 +42,20 @@ ID_NAME = re.compile(
 )
 # Names the analyser writes itself; a carried column with one of these names
 # is renamed so that nothing in the input is overwritten.
-RESERVED = {"id", "row", "question", "text", "language", "status", "status_detail",
-            "dimensions", "areas", "tone", "evidence", "duplicate_of"}
+RESERVED = {
+    "id",
+    "row",
+    "question",
+    "text",
+    "language",
+    "status",
+    "status_detail",
+    "dimensions",
+    "areas",
+    "tone",
+    "evidence",
+    "duplicate_of",
+}
 # A CSV cell that our own export protected against formula injection starts
 # with an apostrophe; undo that so exported files read back as they were.
 _ESCAPED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -165,7 +177,13 @@ def sniff_delimiter(text: str) -> str | None:
         candidate = (consistency, width, delimiter)
         if consistency >= 0.8 and (best is None or candidate[:2] > best[:2]):
             best = candidate
-    return best[2] if best else None
+    if best:
+        return best[2]
+    # No steady split (e.g. an unclosed quote): trust the header line, so that
+    # the parser reports the broken row instead of reading one wide column.
+    header = sample.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS if header.count(d)}
+    return max(counts, key=counts.__getitem__) if counts else None
 
 
 def _strip_preamble(text: str) -> tuple[str, int]:
@@ -175,6 +193,37 @@ def _strip_preamble(text: str) -> tuple[str, int]:
     while skipped < len(lines) and lines[skipped].lstrip().startswith("#"):
         skipped += 1
     return "".join(lines[skipped:]), skipped
+
+
+def _parse_rows(text: str, delimiter: str | None, name: str) -> list[list[str]]:
+    """Parse CSV text; refuse a file whose unclosed quote swallowed later rows.
+
+    Strict parsing first. Hand-edited exports often hold a stray quote inside
+    an unquoted cell (``5" screen``), which the lenient parser reads fine; but
+    a quote that never closes makes it read every following line into one
+    cell, which would silently lose rows, so that is an error.
+    """
+    separator = delimiter or "\x1f"
+
+    def parse(strict: bool) -> list[list[str]]:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=strict)
+        return [row for row in reader if row and any(cell.strip() for cell in row)]
+
+    try:
+        return parse(strict=True)
+    except csv.Error:
+        rows = parse(strict=False)
+    width = len(rows[0]) if rows else 0
+    for number, row in enumerate(rows, start=1):
+        for cell in row:
+            swallowed = [line for line in cell.split("\n")[1:] if len(line.split(separator)) >= max(2, width)]
+            if delimiter and swallowed:
+                raise InputError(
+                    f"{name} is not a consistent table: a quote opened in record {number} is never closed, "
+                    "so the rows after it would be read as one comment.",
+                    'Close the quote (a " inside a comment must be doubled as ""), or export the file again.',
+                )
+    return rows
 
 
 def _read_delimited(path: Path, raw: bytes, info: InputInfo, encoding: str | None) -> pd.DataFrame:
@@ -188,23 +237,22 @@ def _read_delimited(path: Path, raw: bytes, info: InputInfo, encoding: str | Non
     if delimiter is None and path.suffix.lower() in {".tsv", ".tab"}:
         delimiter = "\t"
     info.delimiter = delimiter
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter if delimiter else "\x1f",  # one column: a separator that never occurs
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        raise InputError(
-            f"{_display(path)} is not a consistent table: {str(exc).strip()}.",
-            "Check that quoted text is closed and every row has as many fields as the header.",
-        ) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{_display(path)} has no rows.", "Export the survey again with its answers.") from exc
-    return frame
+    rows = _parse_rows(text, delimiter, _display(path))
+    if not rows:
+        raise InputError(f"{_display(path)} has no rows.", "Export the survey again with its answers.")
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    for number, row in enumerate(body, start=2):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise InputError(
+                f"Row {number} of {_display(path)} has {len(row)} fields but the header has {width}.",
+                f"Quote comments that contain the delimiter ({DELIMITER_NAMES.get(delimiter or '', 'none')}), "
+                "or export the file again from the survey tool.",
+            )
+    body = [row[:width] + [""] * (width - len(row)) for row in body]
+    return pd.DataFrame(
+        body, columns=_unique_names([h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]), dtype=str
+    )
 
 
 # ---------------------------------------------------------------- the others
@@ -216,7 +264,8 @@ def _read_excel(path: Path, info: InputInfo, sheet: str | None) -> pd.DataFrame:
     except ImportError as exc:  # pragma: no cover - openpyxl is a core dependency
         raise InputError("Reading Excel needs openpyxl.", "pip install openpyxl") from exc
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # From bytes, not the path: openpyxl refuses a workbook named .csv.
+        workbook = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputError(
             f"{_display(path)} cannot be opened as an Excel workbook ({exc.__class__.__name__}).",
@@ -253,9 +302,7 @@ def _read_excel(path: Path, info: InputInfo, sheet: str | None) -> pd.DataFrame:
         )
     info.sheet = next(iter(frames))
     if sheet is None and len(info.sheets) > 1:
-        info.notes.append(
-            f"read sheet '{info.sheet}' of {len(info.sheets)}; choose another with --sheet"
-        )
+        info.notes.append(f"read sheet '{info.sheet}' of {len(info.sheets)}; choose another with --sheet")
     return frames[info.sheet]
 
 
@@ -299,6 +346,7 @@ def _records_frame(records: list, path: Path) -> pd.DataFrame:
     columns: dict[str, None] = {}
     for record in records:
         columns.update(dict.fromkeys(record))
+
     def as_text(value: object) -> str:
         if value is None:
             return ""
@@ -307,9 +355,8 @@ def _records_frame(records: list, path: Path) -> pd.DataFrame:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
-    return pd.DataFrame(
-        [[as_text(r.get(c)) for c in columns] for r in records], columns=list(columns), dtype=str
-    )
+
+    return pd.DataFrame([[as_text(r.get(c)) for c in columns] for r in records], columns=list(columns), dtype=str)
 
 
 def _read_json(path: Path, raw: bytes, info: InputInfo, encoding: str | None, lines: bool) -> pd.DataFrame:
@@ -384,12 +431,12 @@ def read_table(
     suffix = path.suffix.lower()
     raw = path.read_bytes()
     if not raw.strip():
-        raise InputError(
-            f"{_display(path)} is empty.", "Export the survey again; the file has no content."
-        )
+        raise InputError(f"{_display(path)} is empty.", "Export the survey again; the file has no content.")
     kind = _looks_like(raw)
     if kind == "pdf":
-        raise InputError(f"{_display(path)} is a PDF document.", "Export the answers from the survey tool as CSV or Excel.")
+        raise InputError(
+            f"{_display(path)} is a PDF document.", "Export the answers from the survey tool as CSV or Excel."
+        )
     if kind == "ole" or suffix in {".xls", ".ods"}:
         raise InputError(
             f"{_display(path)} is in an old or non-Excel spreadsheet format.",

@@ -30,7 +30,9 @@ def make(kind: str, name: str, **kwargs: Any) -> Any:
         factory = _REGISTRIES[kind][name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRIES.get(kind, {}))) or "none"
-        raise ConfigurationError(f"There is no {kind.replace('_', ' ')} named '{name}'.", f"Choose one of: {known}.") from None
+        raise ConfigurationError(
+            f"There is no {kind.replace('_', ' ')} named '{name}'.", f"Choose one of: {known}."
+        ) from None
     return factory(**kwargs)
 
 

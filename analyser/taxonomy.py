@@ -111,9 +111,7 @@ def parse_taxonomy(raw: dict, source: str, checksum: str) -> Taxonomy:
         key = str(_require(item, "key", "a label"))
         kind = str(_require(item, "kind", key))
         if kind not in LABEL_KINDS:
-            raise ConfigurationError(
-                f"Label '{key}' has kind '{kind}'.", f"Use one of: {', '.join(LABEL_KINDS)}."
-            )
+            raise ConfigurationError(f"Label '{key}' has kind '{kind}'.", f"Use one of: {', '.join(LABEL_KINDS)}.")
         cues = item.get("cues") or {}
         labels.append(
             Label(

@@ -161,5 +161,8 @@ class TextProcessor:
                 out[i] = ProcessedText(sentences=sentences or [texts[i]], tokens=tokens or [[]])
         for i, item in enumerate(out):
             if item is None:  # a language without a pipeline: the text as one sentence
-                out[i] = ProcessedText(sentences=[texts[i]], tokens=[[(w.lower(), w.lower(), False, w.isalpha()) for w in texts[i].split()]])
+                out[i] = ProcessedText(
+                    sentences=[texts[i]],
+                    tokens=[[(w.lower(), w.lower(), False, w.isalpha()) for w in texts[i].split()]],
+                )
         return out  # type: ignore[return-value]

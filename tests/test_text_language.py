@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from analyser.errors import ConfigurationError
+from analyser.language import FixedLanguage, Py3LangidDetector, make_detector
+from analyser.text import TextProcessor, is_placeholder, normalise
+
+
+def test_normalise_entities_bullets_and_whitespace() -> None:
+    raw = "R&amp;amp;D  en\u00a0Sales\u200b werken langs elkaar heen<br>• punt een\r\n  – punt twee \n\n1. nummer een"
+    assert normalise(raw) == "R&D en Sales werken langs elkaar heen\npunt een\npunt twee\nnummer een"
+    assert normalise("") == ""
+    # A leading minus that is not a list bullet stays a sentence, without the dash.
+    assert normalise("- meer overleg graag") == "meer overleg graag"
+
+
+@pytest.mark.parametrize("text", ["n.v.t.", "-", "N/A", "Geen opmerkingen.", "nothing to add", "???", "0", "xxx"])
+def test_placeholders(text: str) -> None:
+    assert is_placeholder(text)
+
+
+@pytest.mark.parametrize("text", ["Goed bezig", "Nee, niemand luistert", "No trust at all", "Meer uitleg"])
+def test_real_answers_are_not_placeholders(text: str) -> None:
+    assert not is_placeholder(text)
+
+
+def test_sentences_lemmas_and_stop_words_per_language() -> None:
+    processed = TextProcessor().process(
+        [
+            "Er is niets gedaan met de uitkomsten. Beloftes worden niet nagekomen!\nhet MT is gemaakt",
+            "Promises were broken. Nobody asked us",
+        ],
+        ["nl", "en"],
+    )
+    dutch, english = processed
+    assert dutch.sentences == [
+        "Er is niets gedaan met de uitkomsten.",
+        "Beloftes worden niet nagekomen!",
+        "het MT is gemaakt",
+    ]
+    lemmas = dutch.lemmas()
+    # simplemma fills what spaCy's lookup table misses (is -> zijn, gemaakt -> maken)
+    assert {"zijn", "doen", "uitkomst", "belofte", "nakomen", "maken"} <= set(lemmas)
+    assert "de" not in dutch.content_lemmas() and "belofte" in dutch.content_lemmas()
+    assert english.sentences == ["Promises were broken.", "Nobody asked us"]
+    assert {"promise", "break", "ask"} <= set(english.lemmas())
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Meer duidelijkheid graag", "nl"),
+        ("MT luistert niet", "nl"),
+        ("Goed bezig!", "nl"),
+        ("de roadmap is niet clear", "nl"),
+        ("Amai, da's ne plezante ploeg hier", "nl"),
+        ("Management never listens", "en"),
+        ("The roadmap is not clear at all", "en"),
+        ("no idea", "en"),
+        ("Wir werden nie gefragt, das ist wirklich schade.", "de"),
+        ("La direction ne communique jamais avec nous.", "fr"),
+    ],
+)
+def test_language_detection(text: str, language: str) -> None:
+    assert Py3LangidDetector().detect([text])[0].language == language
+
+
+def test_fixed_language_and_bad_choice() -> None:
+    assert isinstance(make_detector("nl"), FixedLanguage)
+    assert make_detector("en").detect(["Wir werden nie gefragt"])[0].language == "en"
+    with pytest.raises(ConfigurationError, match="Use auto, nl or en"):
+        make_detector("de")
