@@ -216,8 +216,9 @@ class ZeroShotLabelClassifier:
     def predict(self, X: Features) -> np.ndarray:
         return self.predict_proba(X) >= self.thresholds_
 
-    def explain(self, X: Features, proba: np.ndarray) -> list[Evidence]:
+    def explain(self, X: Features, proba: np.ndarray, thresholds: np.ndarray | None = None) -> list[Evidence]:
         """The sentence and cue phrases behind each comment's strongest label."""
+        thresholds = self.thresholds_ if thresholds is None else thresholds
         matches = self.matcher_.match(X)
         sentence_scores = self.sentence_similarity(X)
         first_sentence = {}
@@ -226,7 +227,7 @@ class ZeroShotLabelClassifier:
         out = []
         for i, found in enumerate(matches):
             cues = {key: list(dict.fromkeys(p for _, p in hits)) for key, hits in found.items()}
-            predicted = np.flatnonzero(proba[i] >= self.thresholds_)
+            predicted = np.flatnonzero(proba[i] >= thresholds)
             if len(predicted) == 0:
                 out.append(Evidence(cues=cues))
                 continue
@@ -360,9 +361,11 @@ def _register() -> None:
     from .registry import register
 
     register("label_classifier", "zero-shot")(
-        lambda encoder, taxonomy=None, **kw: ZeroShotLabelClassifier(encoder, taxonomy, **kw)
+        lambda encoder, taxonomy=None, model=None, **kw: ZeroShotLabelClassifier(encoder, taxonomy, **kw)
     )
-    register("tone_classifier", "lexicon")(lambda encoder=None, **kw: LexiconToneClassifier(**kw))
+    register("tone_classifier", "lexicon")(
+        lambda encoder=None, taxonomy=None, model=None, **kw: LexiconToneClassifier(**kw)
+    )
 
 
 _register()

@@ -59,6 +59,7 @@ def _analyse(args: argparse.Namespace, out: TextIO) -> int:
     settings = Settings(
         encoder=args.encoder,
         classifier=args.classifier,
+        model=args.model,
         language=args.language,
         max_chars=args.max_chars,
         use_cache=not args.no_cache,
@@ -91,6 +92,56 @@ def _analyse(args: argparse.Namespace, out: TextIO) -> int:
         print(f"note: {note}", file=sys.stderr)
     unknown = set(meta.counts) - set(STATUSES)
     return 0 if not unknown else EXIT_BUG
+
+
+def _train(args: argparse.Namespace, out: TextIO) -> int:
+    from .training import train
+
+    bar = ProgressBar(enabled=not args.quiet)
+    try:
+        folder, evaluation = train(
+            args.labelled,
+            args.out,
+            encoder=args.encoder,
+            test_paths=args.test,
+            C=args.C,
+            random_state=args.random_state,
+            progress=bar,
+            use_cache=not args.no_cache,
+        )
+    finally:
+        bar.close()
+    print(f"Wrote the model to {folder} (model card: {folder / 'MODEL_CARD.md'}).", file=out)
+    if evaluation is not None:
+        from .evaluation import format_evaluation
+
+        print(format_evaluation(evaluation, title="Evaluation on the test files:"), file=out)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    from .evaluation import format_evaluation
+    from .pipeline import Analyser, Settings
+    from .training import evaluate_model, load_labelled
+
+    settings = Settings(encoder=args.encoder, classifier=args.classifier, model=args.model, use_cache=not args.no_cache)
+    analyser = Analyser(settings)
+    data = load_labelled(args.labelled, analyser.taxonomy)
+    evaluation = evaluate_model(data, analyser=analyser)
+    model = args.model or "trust-default" if args.classifier == "trained" else args.classifier
+    print(format_evaluation(evaluation, title=f"{len(data)} labelled comments, classifier {model}:"), file=out)
+    if args.json:
+        import json
+
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(evaluation.to_dict(), handle, indent=1)
+    if args.min_macro_f1 is not None and evaluation.macro_f1 < args.min_macro_f1:
+        print(
+            f"error: macro-F1 {evaluation.macro_f1:.3f} is below the floor {args.min_macro_f1:.3f}.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+    return 0
 
 
 def _labels(args: argparse.Namespace, out: TextIO) -> int:
@@ -155,7 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="sentence encoder: use-multilingual (default, offline, Dutch and English), minilm (packaged "
         "all-MiniLM-L6-v2, English), or any Hugging Face model id or local folder (needs the 'transformers' extra)",
     )
-    analyse.add_argument("--classifier", default="zero-shot", help="label classifier (default: zero-shot)")
+    analyse.add_argument(
+        "--classifier",
+        default="trained",
+        choices=["trained", "zero-shot"],
+        help="label classifier: trained (default, the model in models/) or zero-shot (similarity to the label "
+        "descriptions and cues; no training data needed)",
+    )
+    analyse.add_argument(
+        "--model", metavar="NAME_OR_PATH", help="trained model: a folder or a name in models/ (default: trust-default)"
+    )
     analyse.add_argument(
         "--language",
         default="auto",
@@ -168,6 +228,39 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     analyse.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     analyse.set_defaults(run=_analyse)
+
+    train = commands.add_parser(
+        "train",
+        help="train the label and tone heads on labelled comments",
+        description="Train a classifier on labelled comments: files in the output format of 'analyse' (columns "
+        "text, dimensions, areas, tone; language optional) or JSON Lines with those keys, or folders of them. "
+        "When a text occurs twice, the later row wins, so a file of corrections can follow the training data.",
+    )
+    train.add_argument("labelled", nargs="+", help="labelled files or folders")
+    train.add_argument("--out", "-o", required=True, help="model folder to write, e.g. models/my-model")
+    train.add_argument("--test", action="append", metavar="FILE", help="held-out labelled file(s) to evaluate on")
+    train.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")
+    train.add_argument("--C", type=float, default=2.0, help="inverse regularisation of the label heads (default 2)")
+    train.add_argument("--random-state", type=int, default=0, help="seed for the cross-validation folds")
+    train.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="compare the labels with labelled comments",
+        description="Label the comments of labelled files with the whole pipeline and print per-label precision, "
+        "recall and F1, macro-F1 per language, tone accuracy, how often 'no label' was right and the most "
+        "confused label pairs.",
+    )
+    evaluate.add_argument("labelled", nargs="+", help="labelled files or folders (e.g. data/test)")
+    evaluate.add_argument("--classifier", default="trained", choices=["trained", "zero-shot"])
+    evaluate.add_argument("--model", metavar="NAME_OR_PATH", help="trained model (default: trust-default)")
+    evaluate.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")
+    evaluate.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    evaluate.add_argument("--min-macro-f1", type=float, help="exit 1 when macro-F1 falls below this floor")
+    evaluate.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    evaluate.set_defaults(run=_evaluate)
 
     labels = commands.add_parser("labels", help="print the taxonomy", description="Print the trust taxonomy.")
     labels.add_argument("--lang", choices=["nl", "en"], default="en", help="language of the names (default en)")

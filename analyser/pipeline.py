@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from . import trained as _trained  # noqa: F401  (registers the trained heads)
 from .classification import TONES
 from .encoding import DEFAULT_ENCODER, CachedEncoder, Encoder, make_encoder
 from .features import build_features
@@ -57,8 +58,11 @@ class Settings:
     """Everything that shapes a run; recorded in the result's metadata."""
 
     encoder: str = DEFAULT_ENCODER
-    classifier: str = "zero-shot"
-    tone_classifier: str = "lexicon"
+    classifier: str = "trained"
+    # None: the trained tone head with a trained classifier, else the lexicon.
+    tone_classifier: str | None = None
+    # A trained model: a folder, or a name inside models/ (default: trust-default).
+    model: str | None = None
     language: str = "auto"
     max_chars: int = 20000
     batch_size: int = 2048
@@ -132,9 +136,16 @@ class Analyser:
         self.detector = make_detector(self.settings.language)
         self.processor = TextProcessor(max_chars=self.settings.max_chars)
         self.classifier = make(
-            "label_classifier", self.settings.classifier, encoder=self.encoder, taxonomy=self.taxonomy
+            "label_classifier",
+            self.settings.classifier,
+            encoder=self.encoder,
+            taxonomy=self.taxonomy,
+            model=self.settings.model,
         )
-        self.tone_classifier = make("tone_classifier", self.settings.tone_classifier, encoder=self.encoder)
+        tone = self.settings.tone_classifier or ("trained" if self.settings.classifier == "trained" else "lexicon")
+        self.tone_classifier = make(
+            "tone_classifier", tone, encoder=self.encoder, taxonomy=self.taxonomy, model=self.settings.model
+        )
         self._fitted = False
 
     def fit(self) -> Analyser:
