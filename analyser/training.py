@@ -39,6 +39,7 @@ class LabelledSet:
     tones: list[str] | None
     labels: list[str]
     sources: list[str]
+    weights: np.ndarray | None = None  # per comment; corrections count more
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -92,10 +93,10 @@ def load_labelled(paths: list[str | Path], taxonomy: Taxonomy | None = None) -> 
         part = pd.DataFrame(
             {
                 "text": frame[text_column].map(normalise),
-                "dimensions": frame["dimensions"] if "dimensions" in frame else "",
-                "areas": frame["areas"] if "areas" in frame else "",
-                "tone": frame["tone"] if "tone" in frame else "",
-                "language": frame["language"] if "language" in frame else "",
+                "dimensions": frame.get("dimensions", ""),
+                "areas": frame.get("areas", ""),
+                "tone": frame.get("tone", ""),
+                "language": frame.get("language", ""),
                 "source": path.name,
                 "row": range(2, len(frame) + 2),
             }
@@ -153,12 +154,32 @@ def evaluate_model(data: LabelledSet, settings: Settings | None = None, analyser
     )
 
 
+def _with_corrections(data: LabelledSet, corrections: LabelledSet, weight: float) -> LabelledSet:
+    """Training data with corrections on top: a corrected text replaces its earlier labels."""
+    corrected = {text.casefold() for text in corrections.texts}
+    keep = [i for i, text in enumerate(data.texts) if text.casefold() not in corrected]
+    tones = None
+    if data.tones is not None and corrections.tones is not None:
+        tones = [data.tones[i] for i in keep] + corrections.tones
+    return LabelledSet(
+        texts=[data.texts[i] for i in keep] + corrections.texts,
+        languages=[data.languages[i] for i in keep] + corrections.languages,
+        Y=np.vstack([data.Y[keep], corrections.Y]),
+        tones=tones,
+        labels=data.labels,
+        sources=[data.sources[i] for i in keep] + corrections.sources,
+        weights=np.concatenate([np.ones(len(keep)), np.full(len(corrections), weight)]),
+    )
+
+
 def train(
     train_paths: list[str | Path],
     out: str | Path,
     encoder: str = "use-multilingual",
     test_paths: list[str | Path] | None = None,
-    C: float = 2.0,
+    corrections: list[str | Path] | None = None,
+    correction_weight: float = 10.0,
+    C: float = 8.0,
     random_state: int = 0,
     progress: Progress | None = None,
     use_cache: bool = True,
@@ -167,6 +188,10 @@ def train(
     settings = Settings(encoder=encoder, classifier="zero-shot", use_cache=use_cache)
     analyser = Analyser(settings).fit()
     data = load_labelled(train_paths, analyser.taxonomy)
+    if corrections:
+        # A user's correction is a deliberate statement about that comment:
+        # it replaces any earlier label of the same text and weighs more.
+        data = _with_corrections(data, load_labelled(corrections, analyser.taxonomy), correction_weight)
     if data.tones is None:
         raise InputError("Some training rows have no tone.", f"Give every row a tone: {', '.join(TONES)}.")
     if len(data) < 50:
@@ -177,7 +202,7 @@ def train(
     started = datetime.now(timezone.utc)
     features = build_features(data.texts, data.languages, analyser.encoder, analyser.processor, progress)
     model = TrainedModel(analyser.encoder, analyser.taxonomy, C=C, random_state=random_state)
-    model.fit(features, data.Y, data.tones)
+    model.fit(features, data.Y, data.tones, sample_weight=data.weights)
     card = {
         "trained_at": started.isoformat(timespec="seconds"),
         "analyser_version": __version__,
@@ -187,6 +212,7 @@ def train(
             "comments": len(data),
             "per_language_and_label": data.counts(),
             "tones": {tone: data.tones.count(tone) for tone in TONES},
+            "corrections": {"files": [str(p) for p in corrections or []], "weight": correction_weight},
         },
     }
     folder = Path(out)
@@ -216,9 +242,11 @@ def write_model_card(
         f"- Trained: {card['trained_at']} with analyser {card['analyser_version']} (Python {card['python']})",
         f"- Encoder: `{encoder}`",
         "- Heads: one logistic regression per label over the comment embedding, zero-shot similarity to the "
-        "label descriptions and cues, cue evidence and word/character TF-IDF; Platt-calibrated on 5-fold "
-        "out-of-fold scores; per-label thresholds chosen on those scores. Tone: multinomial logistic regression "
-        "over the embedding, the lexicon tone and the TF-IDF features.",
+        "label descriptions and cues, cue evidence and word/lemma/character TF-IDF, Platt-calibrated on 5-fold "
+        "out-of-fold scores; then a second-stage logistic regression per label over all ten calibrated "
+        "probabilities and the signals (label co-occurrence); per-label thresholds chosen on the second "
+        "stage's out-of-fold probabilities. Tone: multinomial logistic regression over the embedding, the "
+        "lexicon tone and the TF-IDF features.",
         "- Files: `model.json` (settings, thresholds, this card's facts), `weights.npz` (arrays, loaded with "
         "`allow_pickle=False`), `vocabulary.json` (n-gram vocabularies). Nothing in them is executed.",
         "",

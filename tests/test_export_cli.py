@@ -114,7 +114,16 @@ def test_cli_analyse_writes_every_row(tmp_path: Path) -> None:
         (b"\x81\x8d\x8f\x90\x9d" * 100, [], "encoding of survey.csv cannot be recognised"),
         (b"id,comment\n", [], "no data rows"),
         (b"id,comment\n1,Meer uitleg graag van het MT\n", ["--sheet", "Blad1"], "--sheet applies to Excel"),
-        (b"id,comment\n1,Meer uitleg graag van het MT\n", ["--encoder", "/no/such/model"], "cannot be loaded"),
+        (
+            b"id,comment\n1,Meer uitleg graag van het MT\n",
+            ["--encoder", "/no/such/model", "--classifier", "zero-shot"],
+            "cannot be loaded",
+        ),
+        (
+            b"id,comment\n1,Meer uitleg graag van het MT\n",
+            ["--encoder", "minilm"],
+            "trained on the encoder 'use-multilingual'",
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, content: bytes, args: list[str], message: str) -> None:
