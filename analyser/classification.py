@@ -35,7 +35,7 @@ _MEANINGFUL_STOP_WORDS = {
 class Cue:
     label: str
     phrase: str
-    terms: tuple[str, ...]  # lemmas; a trailing "*" is a prefix
+    terms: TermSet  # lemmas; a trailing "*" is a prefix
     # The phrase word by word (lemmas): required in this order when the cue has
     # fewer than two content words, since "other teams" is not just "team".
     sequence: tuple[str, ...] = ()
@@ -48,17 +48,33 @@ class Evidence:
     cues: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _term_matches(term: str, words: set[str]) -> bool:
-    if term.endswith("*"):
-        stem = term[:-1]
-        return any(w.startswith(stem) for w in words)
-    return term in words
+class TermSet:
+    """Words to look for; a term ending in "*" matches any word that starts with it."""
+
+    def __init__(self, terms: list[str] | tuple[str, ...]) -> None:
+        self.exact = frozenset(t for t in terms if not t.endswith("*"))
+        self.prefixes = tuple(t[:-1] for t in terms if t.endswith("*"))
+
+    def hit(self, word: str, lemma: str) -> bool:
+        """Does a token (its lower-case form or its lemma) match any term?"""
+        return (
+            word in self.exact
+            or lemma in self.exact
+            or (bool(self.prefixes) and (word.startswith(self.prefixes) or lemma.startswith(self.prefixes)))
+        )
+
+    def all_in(self, words: set[str]) -> bool:
+        """Does every term occur among the words?"""
+        return self.exact <= words and all(any(w.startswith(p) for w in words) for p in self.prefixes)
 
 
 def _contains_sequence(words: list[str], sequence: tuple[str, ...]) -> bool:
     width = len(sequence)
     for start in range(len(words) - width + 1):
-        if all(_term_matches(term, {words[start + k]}) for k, term in enumerate(sequence)):
+        if all(
+            words[start + k].startswith(term[:-1]) if term.endswith("*") else words[start + k] == term
+            for k, term in enumerate(sequence)
+        ):
             return True
     return False
 
@@ -88,11 +104,14 @@ class CueMatcher:
                 if terms:
                     needs_sequence = len(terms) < 2 and len(sequence) > 1
                     self.cues[language].append(
-                        Cue(key, phrase, tuple(dict.fromkeys(terms)), tuple(sequence) if needs_sequence else ())
+                        Cue(key, phrase, TermSet(list(dict.fromkeys(terms))), tuple(sequence) if needs_sequence else ())
                     )
 
     def match(self, features: Features) -> list[dict[str, list[tuple[int, str]]]]:
         """Per comment: label -> [(sentence index, cue phrase)]."""
+        return features.memo("cues", self, lambda: self._match(features))
+
+    def _match(self, features: Features) -> list[dict[str, list[tuple[int, str]]]]:
         out = []
         for language, processed in zip(features.languages, features.processed):
             found: dict[str, list[tuple[int, str]]] = {}
@@ -100,7 +119,7 @@ class CueMatcher:
                 words = {lower for lower, _, _, _ in tokens} | {lemma for _, lemma, _, _ in tokens}
                 lemmas = [lemma for _, lemma, _, alpha in tokens if alpha]
                 for cue in self.cues.get(language, ()):
-                    if not all(_term_matches(t, words) for t in cue.terms):
+                    if not cue.terms.all_in(words):
                         continue
                     if cue.sequence and not _contains_sequence(lemmas, cue.sequence):
                         continue
@@ -192,10 +211,13 @@ class ZeroShotLabelClassifier:
         return out
 
     def sentence_similarity(self, X: Features) -> np.ndarray:
-        return self._label_scores(X.sentence_embeddings)
+        return X.memo("sentence-similarity", self, lambda: self._label_scores(X.sentence_embeddings))
 
     def similarity(self, X: Features) -> np.ndarray:
         """(n, L): the best of the whole comment and each of its sentences."""
+        return X.memo("similarity", self, lambda: self._similarity(X))
+
+    def _similarity(self, X: Features) -> np.ndarray:
         scores = self._label_scores(X.embeddings)
         if len(X.sentence_owner):
             np.maximum.at(scores, X.sentence_owner, self.sentence_similarity(X))
@@ -221,9 +243,9 @@ class ZeroShotLabelClassifier:
         thresholds = self.thresholds_ if thresholds is None else thresholds
         matches = self.matcher_.match(X)
         sentence_scores = self.sentence_similarity(X)
-        first_sentence = {}
+        sentence_rows: dict[int, list[int]] = {}
         for row, owner in enumerate(X.sentence_owner):
-            first_sentence.setdefault(int(owner), row)
+            sentence_rows.setdefault(int(owner), []).append(row)
         out = []
         for i, found in enumerate(matches):
             cues = {key: list(dict.fromkeys(p for _, p in hits)) for key, hits in found.items()}
@@ -236,9 +258,8 @@ class ZeroShotLabelClassifier:
             sentences = X.sentences(i)
             if key in found:
                 sentence = sentences[found[key][0][0]]
-            elif i in first_sentence:
-                rows = [r for r in range(first_sentence[i], len(X.sentence_owner)) if X.sentence_owner[r] == i]
-                sentence = sentences[int(np.argmax(sentence_scores[rows, j]))]
+            elif i in sentence_rows:
+                sentence = sentences[int(np.argmax(sentence_scores[sentence_rows[i], j]))]
             else:
                 sentence = X.texts[i]
             out.append(Evidence(sentence=sentence, label=key, cues=cues))
@@ -274,29 +295,19 @@ class LexiconToneClassifier:
         lexicon = _tone_lexicon()
         self.classes_ = list(TONES)
         self.lexicon_ = {
-            language: {part: [str(w).lower() for w in lexicon[language][part]] for part in lexicon[language]}
+            language: {part: TermSet([str(w).lower() for w in lexicon[language][part]]) for part in lexicon[language]}
             for language in lexicon
         }
         return self
-
-    @staticmethod
-    def _hit(word: str, lemma: str, terms: list[str]) -> bool:
-        for term in terms:
-            if term.endswith("*"):
-                if word.startswith(term[:-1]) or lemma.startswith(term[:-1]):
-                    return True
-            elif term in (word, lemma):
-                return True
-        return False
 
     def sentence_polarity(self, tokens: list[tuple[str, str, bool, bool]], language: str) -> tuple[float, float]:
         lexicon = self.lexicon_.get(language) or self.lexicon_["en"]
         positive = negative = 0.0
         flip_until = -1
         for k, (word, lemma, _, _) in enumerate(tokens):
-            is_negator = self._hit(word, lemma, lexicon["negators"])
-            is_positive = self._hit(word, lemma, lexicon["positive"])
-            is_negative = self._hit(word, lemma, lexicon["negative"])
+            is_negator = lexicon["negators"].hit(word, lemma)
+            is_positive = lexicon["positive"].hit(word, lemma)
+            is_negative = lexicon["negative"].hit(word, lemma)
             flipped = k <= flip_until
             if is_positive:
                 if flipped:
@@ -310,13 +321,16 @@ class LexiconToneClassifier:
                     negative += 1
             if is_negator:
                 if is_negative and not any(
-                    self._hit(w, m, lexicon["positive"]) for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
+                    lexicon["positive"].hit(w, m) for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
                 ):
                     negative += 1  # "nobody", "never" on their own
                 flip_until = k + self.negation_window
         return positive, negative
 
     def predict_proba(self, X: Features) -> np.ndarray:
+        return X.memo("lexicon-tone", self, lambda: self._predict_proba(X))
+
+    def _predict_proba(self, X: Features) -> np.ndarray:
         out = np.zeros((len(X), len(TONES)), dtype=np.float32)
         for i, (language, processed) in enumerate(zip(X.languages, X.processed)):
             positive_sentences = negative_sentences = 0.0

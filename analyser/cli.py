@@ -53,8 +53,9 @@ class ProgressBar:
         self._bars.clear()
 
 
-def _analyse(args: argparse.Namespace, out: TextIO) -> int:
-    from .pipeline import STATUSES, Settings, analyse
+def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The analysis both 'analyse' and 'report' start with."""
+    from .pipeline import Settings, analyse
 
     settings = Settings(
         encoder=args.encoder,
@@ -75,9 +76,19 @@ def _analyse(args: argparse.Namespace, out: TextIO) -> int:
             settings=settings,
             progress=bar,
         )
-        written = result.save(args.out)
     finally:
         bar.close()
+    for note in result.metadata.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return result
+
+
+def _analyse(args: argparse.Namespace, out: TextIO) -> int:
+    from .export import check_output_path
+
+    check_output_path(args.out)  # before the analysis, not after it
+    result = _run_analysis(args)
+    written = result.save(args.out)
     meta = result.metadata
     counts = ", ".join(f"{n} {status}" for status, n in meta.counts.items())
     labelled = result.labelled
@@ -88,10 +99,33 @@ def _analyse(args: argparse.Namespace, out: TextIO) -> int:
         f"{meta.timings.get('total', 0):.1f} s with {meta.encoder['name']}.",
         file=out,
     )
-    for note in meta.notes:
-        print(f"note: {note}", file=sys.stderr)
-    unknown = set(meta.counts) - set(STATUSES)
-    return 0 if not unknown else EXIT_BUG
+    return 0
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    from .export import check_output_path
+    from .reports import REPORT_FORMATS, build_report, write_report
+
+    check_output_path(args.out, REPORT_FORMATS)
+    result = _run_analysis(args)
+    report = build_report(
+        result,
+        group_column=args.group_column,
+        min_group_size=args.min_group_size,
+        min_quote_size=args.min_quote_size,
+        language=args.lang,
+    )
+    written = write_report(report, args.out)
+    n_themes = sum(len(v) for v in report.themes.values())
+    suppressed = len(report.groups.suppressed) if report.groups else 0
+    print(
+        f"Wrote the report to {written}: {n_themes} themes, {len(report.plan.actions)} actions, "
+        f"{len(report.plan.strengths)} strengths"
+        + (f", {suppressed} group(s) suppressed below {args.min_group_size} respondents" if report.groups else "")
+        + ".",
+        file=out,
+    )
+    return 0
 
 
 def _train(args: argparse.Namespace, out: TextIO) -> int:
@@ -167,6 +201,55 @@ def _labels(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _add_analysis_arguments(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument("input", help="the survey export to analyse")
+    parser.add_argument("--out", "-o", required=True, help=out_help)
+    parser.add_argument(
+        "--text-column",
+        action="append",
+        metavar="NAME",
+        help="column with the comments; repeat for several open questions (default: found automatically)",
+    )
+    parser.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="column with the respondent id (default: a column named like id/respondent_id, else ids row-00001...)",
+    )
+    parser.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
+    parser.add_argument("--encoding", metavar="NAME", help="text encoding of a CSV/TXT file (default: detected)")
+    parser.add_argument(
+        "--encoder",
+        default="use-multilingual",
+        metavar="NAME_OR_PATH",
+        help="sentence encoder: use-multilingual (default, offline, Dutch and English), minilm (packaged "
+        "all-MiniLM-L6-v2, English), or any Hugging Face model id or local folder (needs the 'transformers' extra)",
+    )
+    parser.add_argument(
+        "--classifier",
+        default="trained",
+        choices=["trained", "zero-shot"],
+        help="label classifier: trained (default, the model in models/) or zero-shot (similarity to the label "
+        "descriptions and cues; no training data needed)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        help="trained model: a folder or a name in models/ (default: the bundled model for the encoder, "
+        "trust-default for use-multilingual)",
+    )
+    parser.add_argument(
+        "--language",
+        default="auto",
+        choices=["auto", "nl", "en"],
+        help="comment language (default: detect per comment)",
+    )
+    parser.add_argument(
+        "--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="analyser",
@@ -186,50 +269,24 @@ def build_parser() -> argparse.ArgumentParser:
         ".txt (one comment per line). Output format follows the --out extension: "
         ".csv .tsv .xlsx .parquet .json .jsonl.",
     )
-    analyse.add_argument("input", help="the survey export to analyse")
-    analyse.add_argument("--out", "-o", required=True, help="where to write the labelled comments")
-    analyse.add_argument(
-        "--text-column",
-        action="append",
-        metavar="NAME",
-        help="column with the comments; repeat for several open questions (default: found automatically)",
-    )
-    analyse.add_argument(
-        "--id-column",
-        metavar="NAME",
-        help="column with the respondent id (default: a column named like id/respondent_id, else ids row-00001...)",
-    )
-    analyse.add_argument("--sheet", metavar="NAME", help="Excel sheet to read (default: the first with data)")
-    analyse.add_argument("--encoding", metavar="NAME", help="text encoding of a CSV/TXT file (default: detected)")
-    analyse.add_argument(
-        "--encoder",
-        default="use-multilingual",
-        metavar="NAME_OR_PATH",
-        help="sentence encoder: use-multilingual (default, offline, Dutch and English), minilm (packaged "
-        "all-MiniLM-L6-v2, English), or any Hugging Face model id or local folder (needs the 'transformers' extra)",
-    )
-    analyse.add_argument(
-        "--classifier",
-        default="trained",
-        choices=["trained", "zero-shot"],
-        help="label classifier: trained (default, the model in models/) or zero-shot (similarity to the label "
-        "descriptions and cues; no training data needed)",
-    )
-    analyse.add_argument(
-        "--model", metavar="NAME_OR_PATH", help="trained model: a folder or a name in models/ (default: trust-default)"
-    )
-    analyse.add_argument(
-        "--language",
-        default="auto",
-        choices=["auto", "nl", "en"],
-        help="comment language (default: detect per comment)",
-    )
-    analyse.add_argument(
-        "--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)"
-    )
-    analyse.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
-    analyse.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_analysis_arguments(analyse, "where to write the labelled comments")
     analyse.set_defaults(run=_analyse)
+
+    report = commands.add_parser(
+        "report",
+        help="write a report: overview, themes, action plan, groups",
+        description="Analyse a survey export and write a report for leaders: an overview, per dimension the "
+        "themes with quotes and the trust balance, the ranked action plan with strengths, a breakdown by group "
+        "with small groups suppressed, and the method. HTML is one self-contained file with charts.",
+    )
+    _add_analysis_arguments(report, "report file: .html, .md or .xlsx")
+    report.add_argument("--group-column", metavar="NAME", help="break down by this column (team, department...)")
+    report.add_argument("--min-group-size", type=int, default=5, help="hide groups with fewer respondents (default 5)")
+    report.add_argument(
+        "--min-quote-size", type=int, default=10, help="quote a group only from this many respondents (default 10)"
+    )
+    report.add_argument("--lang", choices=["nl", "en"], default="en", help="language of the report (default en)")
+    report.set_defaults(run=_report)
 
     train = commands.add_parser(
         "train",
@@ -265,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("labelled", nargs="+", help="labelled files or folders (e.g. data/test)")
     evaluate.add_argument("--classifier", default="trained", choices=["trained", "zero-shot"])
-    evaluate.add_argument("--model", metavar="NAME_OR_PATH", help="trained model (default: trust-default)")
+    evaluate.add_argument(
+        "--model", metavar="NAME_OR_PATH", help="trained model (default: the bundled model for the encoder)"
+    )
     evaluate.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")
     evaluate.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     evaluate.add_argument("--min-macro-f1", type=float, help="exit 1 when macro-F1 falls below this floor")

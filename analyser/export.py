@@ -91,17 +91,24 @@ def _write_xlsx(result: AnalysisResult, path: Path) -> None:
     workbook.save(path)
 
 
-def write_result(result: AnalysisResult, path: str | Path) -> Path:
-    """Write the labelled comments to ``path``; the format follows the extension."""
+def check_output_path(path: str | Path, formats: dict[str, str] | tuple[str, ...] = tuple(FORMATS)) -> Path:
+    """Refuse an output path before any work is done: unknown extension or missing folder."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    if suffix not in formats:
         raise InputError(
-            f"Cannot write '{path.name}': the extension '{suffix or '(none)'}' is not an output format.",
-            f"Use one of: {', '.join(FORMATS)}.",
+            f"Cannot write '{path.name}': the extension '{suffix or '(none)'}' is not an output format here.",
+            f"Use one of: {', '.join(formats)}.",
         )
     if not path.parent.exists():
         raise InputError(f"The folder {path.parent} does not exist.", "Create it or write somewhere else.")
+    return path
+
+
+def write_result(result: AnalysisResult, path: str | Path) -> Path:
+    """Write the labelled comments to ``path``; the format follows the extension."""
+    path = check_output_path(path)
+    suffix = path.suffix.lower()
     frame = result.comments
     kind = FORMATS[suffix]
     try:

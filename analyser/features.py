@@ -8,7 +8,8 @@ stay separate, as in setfit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,15 @@ class Features:
     embeddings: np.ndarray  # (n, d): one vector per comment
     sentence_embeddings: np.ndarray  # (m, d): one vector per sentence
     sentence_owner: np.ndarray  # (m,): the comment each sentence belongs to
+    # Results computed once per batch and shared by the heads that need them
+    # (cue matches, similarities), keyed by the component that made them.
+    cache: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, name: str, owner: object, compute: Any) -> Any:
+        key = (name, id(owner))
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     def __len__(self) -> int:
         return len(self.texts)

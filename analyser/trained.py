@@ -18,6 +18,7 @@ Artefacts are plain arrays (``weights.npz``, loaded with
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,17 @@ DEFAULT_MODEL = "trust-default"
 FORMAT_VERSION = 3
 
 
-def resolve_model_dir(model: str | Path | None) -> Path:
-    """A model by folder path, or by name inside ``models/``."""
+def default_model_name(encoder_name: str) -> str:
+    """The bundled model for an encoder: trust-default for the default encoder, trust-<encoder> otherwise."""
+    if encoder_name in ("use-multilingual", ""):
+        return DEFAULT_MODEL
+    return "trust-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", encoder_name).strip("-")
+
+
+def resolve_model_dir(model: str | Path | None, encoder_name: str = "") -> Path:
+    """A model by folder path, or by name inside ``models/``; by default the one for the encoder."""
     if model is None:
-        return models_dir() / DEFAULT_MODEL
+        return models_dir() / default_model_name(encoder_name)
     path = Path(model)
     if path.is_dir() or path.is_absolute() or len(path.parts) > 1:
         return path
@@ -317,7 +325,8 @@ class TrainedModel:
         if not meta_path.is_file():
             raise ConfigurationError(
                 f"There is no trained model in {folder} (model.json is missing).",
-                "Train one with 'analyser train data/train --out models/NAME', or use --classifier zero-shot.",
+                f"Train one with 'analyser train data/train --out {folder} --encoder {encoder.name}', "
+                "or use --classifier zero-shot.",
             )
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("format_version") != FORMAT_VERSION:
@@ -377,22 +386,29 @@ def load_model(folder: Path, encoder: Encoder, taxonomy: Taxonomy | None) -> Tra
     return _LOADED[key]
 
 
-class TrainedLabelClassifier:
-    """The pipeline's view of a trained model's label head."""
-
-    name = "trained"
+class _TrainedView:
+    """Shared loading for the pipeline's views of one trained model."""
 
     def __init__(self, encoder: Encoder, taxonomy: Taxonomy | None = None, model: str | Path | None = None) -> None:
         self.encoder = encoder
         self.taxonomy = taxonomy
         self.model = model
 
-    def fit(self, X: Features | None = None, Y: np.ndarray | None = None) -> TrainedLabelClassifier:
-        self.model_dir_ = resolve_model_dir(self.model)
+    def _load(self) -> None:
+        self.model_dir_ = resolve_model_dir(self.model, self.encoder.name)
         self.model_ = load_model(self.model_dir_, self.encoder, self.taxonomy)
+        self.version = f"{self.model_dir_.name}@{self.model_.meta_.get('trained_at', 'unknown')}"
+
+
+class TrainedLabelClassifier(_TrainedView):
+    """The pipeline's view of a trained model's label head."""
+
+    name = "trained"
+
+    def fit(self, X: Features | None = None, Y: np.ndarray | None = None) -> TrainedLabelClassifier:
+        self._load()
         self.labels_ = self.model_.labels_
         self.thresholds_ = self.model_.thresholds_
-        self.version = f"{self.model_dir_.name}@{self.model_.meta_.get('trained_at', 'unknown')}"
         return self
 
     def predict_proba(self, X: Features) -> np.ndarray:
@@ -405,21 +421,14 @@ class TrainedLabelClassifier:
         return self.model_.explain(X, proba)
 
 
-class TrainedToneClassifier:
+class TrainedToneClassifier(_TrainedView):
     """The pipeline's view of a trained model's tone head."""
 
     name = "trained-tone"
 
-    def __init__(self, encoder: Encoder, taxonomy: Taxonomy | None = None, model: str | Path | None = None) -> None:
-        self.encoder = encoder
-        self.taxonomy = taxonomy
-        self.model = model
-
     def fit(self, X: Features | None = None, y: list[str] | None = None) -> TrainedToneClassifier:
-        folder = resolve_model_dir(self.model)
-        self.model_ = load_model(folder, self.encoder, self.taxonomy)
+        self._load()
         self.classes_ = list(TONES)
-        self.version = f"{folder.name}@{self.model_.meta_.get('trained_at', 'unknown')}"
         return self
 
     def predict_proba(self, X: Features) -> np.ndarray:

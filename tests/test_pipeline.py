@@ -16,11 +16,6 @@ from analyser.pipeline import STATUSES
 from .conftest import write
 
 
-@pytest.fixture(scope="module")
-def sample_result(analyser, sample_path):  # type: ignore[no-untyped-def]
-    return analyse(sample_path, analyser=analyser)
-
-
 def test_sample_survey_every_row_in_order_with_status(sample_result, sample_path) -> None:  # type: ignore[no-untyped-def]
     source = pd.read_csv(sample_path, comment=None, skiprows=1, dtype=str, keep_default_na=False)
     comments = sample_result.comments

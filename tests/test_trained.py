@@ -119,3 +119,14 @@ def test_evaluate_cli_prints_the_figures() -> None:
 def test_zero_shot_stays_available() -> None:
     analyser = Analyser(Settings(classifier="zero-shot"))
     assert analyser.classifier.name == "zero-shot" and analyser.tone_classifier.name == "lexicon-tone"
+
+
+def test_each_encoder_finds_its_bundled_model() -> None:
+    from analyser.trained import default_model_name
+
+    assert resolve_model_dir(None).name == "trust-default"
+    assert resolve_model_dir(None, "use-multilingual").name == "trust-default"
+    assert default_model_name("e5-small") == "trust-e5-small"
+    assert default_model_name("transformers:/models/My Model") == "trust-transformers-models-My-Model"
+    assert resolve_model_dir("custom").parent.name == "models"
+    assert resolve_model_dir("/tmp/somewhere/model") == Path("/tmp/somewhere/model")
