@@ -141,6 +141,7 @@ class Strength:
     keep_doing: dict[str, str]
     themes: list[tuple[str, int]]
     comment_ids: list[str]
+    actions: list[SuggestedAction] = field(default_factory=list)  # how to build on it
 
 
 @dataclass
@@ -203,6 +204,24 @@ def _theme_refs(themes: dict[str, list[Theme]], key: str, ids: set[str]) -> list
     return [(key, index) for _, index in sorted(scored)]
 
 
+def _match(
+    actions: list[Action], members: list[int], words: list[set[str]], languages: list[str]
+) -> list[tuple[int, Action, list[int], Counter[str]]]:
+    """Each action with the comments whose words match its signals, best fit first."""
+    candidates = []
+    for action in actions:
+        matched, hits = [], Counter()
+        for i in members:
+            terms = action.signals.get(languages[i])
+            found = [w for w in words[i] if terms and terms.hit(w, w)]
+            if found:
+                matched.append(i)
+                hits.update(found)
+        candidates.append((len(matched), action, matched, hits))
+    # Ties go to the playbook's order of ids, so a plan is the same every run.
+    return sorted(candidates, key=lambda c: (-c[0], c[1].id))
+
+
 def plan_actions(
     result: AnalysisResult,
     themes: dict[str, list[Theme]],
@@ -213,7 +232,7 @@ def plan_actions(
     """Rank the dimensions and pick the playbook actions that fit the comments in scope."""
     playbook = playbook or load_playbook()
     comments = result.comments
-    mask = comments["status"].isin(LABELLED_STATUSES).to_numpy()
+    mask = comments["status"].isin(LABELLED_STATUSES).to_numpy().copy()
     if scope is not None:
         mask &= np.asarray(scope, dtype=bool)
     labelled = comments[mask]
@@ -236,6 +255,8 @@ def plan_actions(
         troubled = [i for i in members if tones[i] in ("negative", "mixed")]
         positive = [i for i in members if tones[i] == "positive"]
         if standing.comments >= MIN_COMMENTS_FOR_STRENGTH and len(positive) / standing.comments >= 0.5:
+            positive_actions = [a for a in playbook.for_dimension(key) if a.tone == "positive"]
+            builds = [c for c in _match(positive_actions, positive, words, languages) if c[0] > 0][:1]
             strengths.append(
                 Strength(
                     dimension=key,
@@ -243,27 +264,27 @@ def plan_actions(
                     keep_doing=playbook.keep_doing.get(key, {}),
                     themes=_theme_refs(themes, key, {ids[i] for i in positive}),
                     comment_ids=[ids[i] for i in positive[:5]],
+                    actions=[
+                        SuggestedAction(
+                            action=action,
+                            dimension=key,
+                            fit=fit,
+                            matched_signals=[w for w, _ in hits.most_common(6)],
+                            themes=_theme_refs(themes, key, {ids[i] for i in matched}),
+                            comment_ids=[ids[i] for i in matched],
+                        )
+                        for fit, action, matched, hits in builds
+                    ],
                 )
             )
         if standing.priority <= 0 or not troubled:
             continue
-        candidates = []
-        for action in playbook.for_dimension(key):
-            if action.tone not in ("negative", "any"):
-                continue
-            matched, hits = [], Counter()
-            for i in troubled:
-                terms = action.signals.get(languages[i])
-                found = [w for w in words[i] if terms and terms.hit(w, w)]
-                if found:
-                    matched.append(i)
-                    hits.update(found)
-            candidates.append((len(matched), action, matched, hits))
-        candidates.sort(key=lambda c: (-c[0], c[1].id))
+        fitting = [a for a in playbook.for_dimension(key) if a.tone in ("negative", "any")]
+        candidates = _match(fitting, troubled, words, languages)
         chosen = [c for c in candidates if c[0] > 0][:ACTIONS_PER_DIMENSION]
         if not chosen and candidates:
-            # Nothing specific matched: the dimension's first general step,
-            # motivated by all its negative comments.
+            # Nothing specific matched: the dimension's first general step
+            # (the playbook's first id), motivated by all its negative comments.
             fit, action, _, _ = candidates[0]
             chosen = [(0, action, troubled, Counter())]
         for fit, action, matched, hits in chosen:
@@ -275,7 +296,7 @@ def plan_actions(
                     fit=fit,
                     matched_signals=[w for w, _ in hits.most_common(6)],
                     themes=_theme_refs(themes, key, matched_ids),
-                    comment_ids=[ids[i] for i in matched[:8]],
+                    comment_ids=[ids[i] for i in matched],
                     general=fit == 0,
                 )
             )

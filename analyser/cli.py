@@ -114,6 +114,7 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
         min_group_size=args.min_group_size,
         min_quote_size=args.min_quote_size,
         language=args.lang,
+        group=args.group,
     )
     written = write_report(report, args.out)
     n_themes = sum(len(v) for v in report.themes.values())
@@ -281,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_arguments(report, "report file: .html, .md or .xlsx")
     report.add_argument("--group-column", metavar="NAME", help="break down by this column (team, department...)")
+    report.add_argument(
+        "--group", metavar="VALUE", help="report on this one group of --group-column (if it is large enough)"
+    )
     report.add_argument("--min-group-size", type=int, default=5, help="hide groups with fewer respondents (default 5)")
     report.add_argument(
         "--min-quote-size", type=int, default=10, help="quote a group only from this many respondents (default 10)"

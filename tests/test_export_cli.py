@@ -122,7 +122,7 @@ def test_cli_analyse_writes_every_row(tmp_path: Path) -> None:
         (
             b"id,comment\n1,Meer uitleg graag van het MT\n",
             ["--encoder", "minilm"],
-            "trained on the encoder 'use-multilingual'",
+            "no trained model in",
         ),
     ],
 )

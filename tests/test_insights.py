@@ -190,3 +190,17 @@ def test_report_cli(tmp_path: Path, sample_path: Path) -> None:
         timeout=600,
     )
     assert bad.returncode == 2 and "'.pdf'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_report_for_one_team(sample_result) -> None:  # type: ignore[no-untyped-def]
+    from analyser.errors import AnalyserError
+
+    finance = build_report(sample_result, group_column="team", group="Finance", language="nl")
+    assert finance.scope == "Finance"
+    assert set(finance.result.comments["team"]) == {"Finance"}
+    assert finance.plan.strengths, "a mostly positive team has strengths to keep"
+    assert all(s.keep_doing["nl"] for s in finance.plan.strengths)
+    with pytest.raises(AnalyserError, match="fewer than 5 respondents"):
+        build_report(sample_result, group_column="team", group="Juridische Zaken")
+    with pytest.raises(AnalyserError, match="no group 'Nope'"):
+        build_report(sample_result, group_column="team", group="Nope")
