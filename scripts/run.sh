@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Set up .venv (if needed) and run the main job on the bundled sample survey:
-# the labelled comments (labelled_sample.xlsx) and the report for leaders (report.html).
+# Set up .venv (if needed) and run the main job: the web app, opened on the bundled sample survey
+# (http://localhost:8501; press "Analyse"). Extra arguments go to `streamlit run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e .
-.venv/bin/analyser analyse data/samples/trust_survey_sample.csv --out labelled_sample.xlsx "$@"
-.venv/bin/analyser report data/samples/trust_survey_sample.csv --out report.html --group-column team -q "$@"
+exec .venv/bin/streamlit run app.py --server.address 127.0.0.1 "$@" -- --sample

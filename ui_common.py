@@ -1,0 +1,169 @@
+"""What every page of the web app shares: language, the analysis in session, caching.
+
+Pages only present what the analyser's API returns; this module keeps the
+session's state (the current analysis, corrections) and caches results by the
+uploaded file's content, so re-uploading the same file is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analyser import Analyser, AnalysisResult, Settings, analyse
+from analyser.errors import AnalyserError
+from analyser.paths import cache_dir, data_dir
+from analyser.reports import Report, build_report, t
+
+SAMPLE = data_dir() / "samples" / "trust_survey_sample.csv"
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "en")
+
+
+def tr(key: str, **values: object) -> str:
+    return t(key, lang(), **values)
+
+
+def label_name(key: str) -> str:
+    analysis = current()
+    if key == "other":
+        return tr("other_topics")
+    return analysis.result.taxonomy.name(key, lang()) if analysis else key
+
+
+@st.cache_resource(show_spinner=False)
+def analyser() -> Analyser:
+    """One fitted pipeline per server: models load once."""
+    return Analyser(Settings()).fit()
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> dict[str, AnalysisResult]:
+    return {}
+
+
+@dataclass
+class Analysis:
+    key: str
+    name: str
+    result: AnalysisResult
+    group_columns: list[str]
+
+
+def save_upload(name: str, content: bytes) -> Path:
+    """Keep an upload as a file (the reader works on files), named by its content."""
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "trust-analyser-uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{digest}{Path(name).suffix.lower()}"
+    if not path.exists():
+        path.write_bytes(content)
+    return path
+
+
+def run(
+    path: Path, name: str, text_columns: list[str], id_column: str | None, sheet: str | None, group_columns: list[str]
+) -> Analysis:
+    content = path.read_bytes()
+    key = hashlib.sha256(content + repr((text_columns, id_column, sheet)).encode()).hexdigest()
+    store = _results()
+    if key not in store:
+        bar = st.progress(0.0, text=tr("analysing"))
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.progress(min(1.0, done / max(1, total)), text=f"{tr('analysing')}: {stage} {done}/{total}")
+
+        store[key] = analyse(
+            path,
+            text_columns=text_columns or None,
+            id_column=id_column,
+            sheet=sheet,
+            analyser=analyser(),
+            progress=progress,
+        )
+        bar.empty()
+    analysis = Analysis(key=key, name=name, result=store[key], group_columns=group_columns)
+    st.session_state["analysis"] = analysis
+    return analysis
+
+
+def current() -> Analysis | None:
+    return st.session_state.get("analysis")
+
+
+def require() -> Analysis:
+    analysis = current()
+    if analysis is None:
+        st.info(tr("no_analysis"))
+        st.stop()
+    return analysis
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _report(key: str, group_column: str | None, group: str | None, language: str, _result: AnalysisResult) -> Report:
+    return build_report(_result, group_column=group_column, group=group, language=language)
+
+
+def report(group: str | None = None) -> Report:
+    analysis = require()
+    column = analysis.group_columns[0] if analysis.group_columns else None
+    return _report(analysis.key, column, group, lang(), analysis.result)
+
+
+def show_error(exc: AnalyserError) -> None:
+    st.error(f"{tr('error')}: {exc.message} {exc.hint}")
+
+
+def corrections_path(analysis: Analysis) -> Path:
+    folder = cache_dir() / "corrections"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{analysis.key[:16]}.csv"
+
+
+def load_corrections(analysis: Analysis) -> pd.DataFrame:
+    path = corrections_path(analysis)
+    if path.exists():
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame(columns=["id", "text", "language", "dimensions", "areas", "tone", "status"])
+
+
+def save_correction(analysis: Analysis, comment_id: str, dimensions: list[str], areas: list[str], tone: str) -> int:
+    """Record a corrected comment in the output format, so 'analyser train --corrections' reads it."""
+    row = analysis.result.comments.set_index("id").loc[comment_id]
+    corrections = load_corrections(analysis)
+    corrections = corrections[corrections["id"] != comment_id]
+    new = {
+        "id": comment_id,
+        "text": row["text"],
+        "language": row["language"],
+        "dimensions": ";".join(dimensions),
+        "areas": ";".join(areas),
+        "tone": tone,
+        "status": "ok",
+    }
+    corrections = pd.concat([corrections, pd.DataFrame([new])], ignore_index=True)
+    corrections.to_csv(corrections_path(analysis), index=False)
+    return len(corrections)
+
+
+def sidebar() -> None:
+    choice = st.sidebar.radio(
+        t("app_language", lang()),
+        ["nl", "en"],
+        index=["nl", "en"].index(lang()),
+        format_func=lambda code: {"nl": "Nederlands", "en": "English"}[code],
+        horizontal=True,
+    )
+    if choice != lang():
+        st.session_state["lang"] = choice
+        st.rerun()
+    analysis = current()
+    if analysis is not None:
+        st.sidebar.caption(f"{analysis.name} · {len(analysis.result.comments)} {tr('comments').lower()}")
