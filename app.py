@@ -6,16 +6,16 @@ import streamlit as st
 
 from ui_common import sidebar, tr
 
-st.set_page_config(page_title="Trust feedback analyser", page_icon="🤝", layout="wide")
+st.set_page_config(page_title="Trust feedback analyser", page_icon=":material/handshake:", layout="wide")
 if "lang" not in st.session_state:
     st.session_state["lang"] = "nl"
 sidebar()
 pages = [
-    st.Page("pages/upload.py", title=tr("page_upload"), icon="📤", url_path="upload", default=True),
-    st.Page("pages/overview.py", title=tr("page_overview"), icon="📊", url_path="overview"),
-    st.Page("pages/themes.py", title=tr("page_themes"), icon="🧩", url_path="themes"),
-    st.Page("pages/actions.py", title=tr("page_actions"), icon="✅", url_path="actions"),
-    st.Page("pages/comments.py", title=tr("page_comments"), icon="💬", url_path="comments"),
-    st.Page("pages/downloads.py", title=tr("page_downloads"), icon="⬇️", url_path="downloads"),
+    st.Page("pages/upload.py", title=tr("page_upload"), icon=":material/upload:", url_path="upload", default=True),
+    st.Page("pages/overview.py", title=tr("page_overview"), icon=":material/bar_chart:", url_path="overview"),
+    st.Page("pages/themes.py", title=tr("page_themes"), icon=":material/category:", url_path="themes"),
+    st.Page("pages/actions.py", title=tr("page_actions"), icon=":material/task_alt:", url_path="actions"),
+    st.Page("pages/comments.py", title=tr("page_comments"), icon=":material/forum:", url_path="comments"),
+    st.Page("pages/downloads.py", title=tr("page_downloads"), icon=":material/download:", url_path="downloads"),
 ]
 st.navigation(pages).run()

@@ -92,7 +92,10 @@ class ThemeFinder:
             labels = model.fit_predict(vectors)
             if np.bincount(labels).min() < self.min_theme_size:
                 continue
-            score = silhouette_score(vectors, labels, metric="cosine")
+            # A sample keeps this linear in the number of comments (silhouette is quadratic).
+            score = silhouette_score(
+                vectors, labels, metric="cosine", sample_size=min(n, 2000), random_state=self.random_state
+            )
             if score > best_score + 1e-9:
                 best_labels, best_score = labels, score
         # Weak structure: one theme says more than an arbitrary split.

@@ -7,7 +7,7 @@ import streamlit as st
 from analyser.classification import TONES
 from analyser.errors import AnalyserError
 from analyser.paths import data_dir, models_dir
-from ui_common import corrections_path, label_name, load_corrections, require, save_correction, show_error, tr
+from ui_common import corrections_path, label_name, lang, load_corrections, require, save_correction, show_error, tr
 
 analysis = require()
 result = analysis.result
@@ -18,7 +18,7 @@ search = st.text_input(tr("search"))
 c1, c2, c3, c4 = st.columns(4)
 dims = c1.multiselect(tr("filter_dimensions"), [d.key for d in taxonomy.dimensions], format_func=label_name)
 areas = c2.multiselect(tr("filter_areas"), [a.key for a in taxonomy.areas], format_func=label_name)
-tones = c3.multiselect(tr("filter_tone"), list(TONES))
+tones = c3.multiselect(tr("filter_tone"), list(TONES), format_func=lambda x: taxonomy.name(x, lang()))
 languages = c4.multiselect(tr("filter_language"), sorted(x for x in comments["language"].unique() if x))
 groups: dict[str, list[str]] = {}
 for column in analysis.group_columns:
@@ -69,7 +69,12 @@ if labelled_ids:
             default=[k for k in row["areas"].split(";") if k],
             format_func=label_name,
         )
-        new_tone = st.selectbox(tr("filter_tone"), list(TONES), index=list(TONES).index(row["tone"]))
+        new_tone = st.selectbox(
+            tr("filter_tone"),
+            list(TONES),
+            index=list(TONES).index(row["tone"]),
+            format_func=lambda x: taxonomy.name(x, lang()),
+        )
         if st.form_submit_button(tr("save_correction")):
             n = save_correction(analysis, comment_id, new_dims, new_areas, new_tone)
             st.success(tr("saved_correction", n=n))

@@ -29,7 +29,10 @@ right.dataframe(
 table = label_table(rep)
 for kind, title in (("dimension", "dimensions"), ("area", "areas")):
     st.subheader(tr(title))
-    sub = table[table["kind"] == kind].rename(columns={"name": "", "comments": tr("count"), "balance": tr("balance")})
+    tone_names = {tone: result.taxonomy.name(tone, rep.language) for tone in result.taxonomy.tone_keys}
+    sub = table[table["kind"] == kind].rename(
+        columns={"name": "", "comments": tr("count"), "balance": tr("balance"), **tone_names}
+    )
     st.dataframe(sub.drop(columns=["key", "kind"]), hide_index=True)
 st.caption(tr("balance_help"))
 
@@ -38,7 +41,12 @@ dimension_keys = [d.key for d in result.taxonomy.dimensions]
 # One row per (comment, dimension) and per (comment, dimension, area): vectorised for large files.
 by_dimension = labelled.assign(dimension=labelled["dimensions"].str.split(";")).explode("dimension")
 by_dimension = by_dimension[by_dimension["dimension"] != ""]
-tone_frame = pd.DataFrame({"dimension": by_dimension["dimension"].map(label_name), "tone": by_dimension["tone"]})
+tone_frame = pd.DataFrame(
+    {
+        "dimension": by_dimension["dimension"].map(label_name),
+        "tone": by_dimension["tone"].map(lambda tone: result.taxonomy.name(tone, rep.language)),
+    }
+)
 by_area = by_dimension.assign(area=by_dimension["areas"].str.split(";")).explode("area")
 by_area = by_area[by_area["area"] != ""]
 pairs = pd.DataFrame({"dimension": by_area["dimension"].map(label_name), "area": by_area["area"].map(label_name)})

@@ -20,7 +20,9 @@ if not themes:
 comments = analysis.result.comments.set_index("id")
 for theme in themes:
     phrases = theme.key_phrases.get(rep.language) or next(iter(theme.key_phrases.values()), [])
-    tones = ", ".join(f"{tone} {n}" for tone, n in theme.tone_counts.items() if n)
+    tones = ", ".join(
+        f"{analysis.result.taxonomy.name(tone, rep.language)} {n}" for tone, n in theme.tone_counts.items() if n
+    )
     with st.expander(f"{tr('theme')} {theme.index}: {', '.join(phrases[:3])} — {theme.size} ({tones})", expanded=True):
         st.caption(f"{tr('key_phrases')}: " + "; ".join(f"{lg}: {', '.join(p)}" for lg, p in theme.key_phrases.items()))
         if rep.quotes_allowed:

@@ -7,24 +7,21 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parent.parent
-SURVEY = (
-    "respondent_id;team;opmerking\n"
-    + "".join(
-        f"r{i};{'Noord' if i % 2 else 'Zuid'};{text} ({i})\n"
-        for i, text in enumerate(
-            [
-                "Niemand vertelt ons waarom besluiten genomen worden",
-                "Management never keeps its promises, pure lip service",
-                "Ik krijg nooit een bedankje voor het extra werk",
-                "<script>alert(1)</script> nobody asked us about the new roster",
-                "Great teamwork between planning and the warehouse",
-                "De koffieautomaat is al weken kapot",
-            ]
-            * 3
-        )
+SURVEY = "respondent_id;team;opmerking\n" + "".join(
+    f"r{i};{'Noord' if i % 2 else 'Zuid'};{text} ({i})\n"
+    for i, text in enumerate(
+        [
+            "Niemand vertelt ons waarom besluiten genomen worden",
+            "Management never keeps its promises, pure lip service",
+            "Ik krijg nooit een bedankje voor het extra werk",
+            "<script>alert(1)</script> nobody asked us about the new roster",
+            "Great teamwork between planning and the warehouse",
+            "De koffieautomaat is al weken kapot",
+        ]
+        * 3
     )
 )
 
@@ -121,7 +118,7 @@ def test_comments_page_filters_and_corrections(sample_app: AppTest, tmp_path: Pa
     assert len(sample_app.dataframe[0].value) < 340
     sample_app.text_input[0].set_value("").run()
     form_tone = sample_app.selectbox[-1]
-    form_tone.set_value("positive")
+    form_tone.set_value("positive")  # the value is the key; the label shows "Positive"
     sample_app.button[-1].click().run()  # the form's submit button
     assert not sample_app.exception
     assert any("Correction saved" in s.value for s in sample_app.success)

@@ -1,0 +1,62 @@
+"""How responsive the web app is once a large file is analysed.
+
+    python benchmarks/app_responsiveness.py N
+
+Analyses N generated comments (with a team column), puts the result in an
+app session through Streamlit's AppTest, and prints the server-side time of
+each page switch (first visit, which builds the cached report, and a second
+visit) and of a filter change on the Comments page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n", type=int)
+    args = parser.parse_args()
+    os.environ.setdefault("ANALYSER_CACHE_DIR", tempfile.mkdtemp())
+    from streamlit.testing.v1 import AppTest
+    from throughput import generate
+
+    from analyser import analyse
+    from ui_common import Analysis
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "survey.csv"
+        generate(args.n).to_csv(path, index=False)
+        started = time.perf_counter()
+        result = analyse(path)
+        print(f"analysis of {args.n} comments: {time.perf_counter() - started:.1f} s")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=3600)
+    at.session_state["lang"] = "en"
+    at.session_state["analysis"] = Analysis(
+        key=f"bench-{args.n}", name="generated.csv", result=result, group_columns=["team"]
+    )
+    at.run()
+    for visit in ("first visit", "second visit"):
+        for page in ("overview", "themes", "actions", "comments", "downloads"):
+            started = time.perf_counter()
+            at.switch_page(f"pages/{page}.py").run()
+            assert not at.exception, at.exception
+            print(f"{page:<10} {visit:<13} {time.perf_counter() - started:6.2f} s")
+    at.switch_page("pages/comments.py").run()
+    for query in ("promise", "beloofd", ""):
+        started = time.perf_counter()
+        at.text_input[0].set_value(query).run()
+        print(f"comments filter '{query}': {time.perf_counter() - started:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
