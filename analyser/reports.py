@@ -126,11 +126,11 @@ def _tone_counts(frame: pd.DataFrame, key: str, column: str) -> dict[str, int]:
     return {tone: int(counts.get(tone, 0)) for tone in TONE_COLOURS}
 
 
-def label_table(report: Report) -> pd.DataFrame:
+def label_table(result: AnalysisResult, language: str = "en") -> pd.DataFrame:
     """Per label: comments, tone counts and trust balance."""
-    labelled = report.result.comments[report.result.comments["status"].isin(LABELLED_STATUSES)]
+    labelled = result.comments[result.comments["status"].isin(LABELLED_STATUSES)]
     rows = []
-    for label in report.result.taxonomy.labels:
+    for label in result.taxonomy.labels:
         column = "dimensions" if label.kind == "dimension" else "areas"
         counts = _tone_counts(labelled, label.key, column)
         n = sum(counts.values())
@@ -138,7 +138,7 @@ def label_table(report: Report) -> pd.DataFrame:
             {
                 "key": label.key,
                 "kind": label.kind,
-                "name": label.display(report.language),
+                "name": label.display(language),
                 "comments": n,
                 **counts,
                 "balance": round((counts["positive"] - 2 * counts["negative"]) / n, 2) if n else None,
@@ -228,7 +228,7 @@ def render_html(report: Report) -> str:
     language = report.language
     result = report.result
     meta = result.metadata
-    table = label_table(report)
+    table = label_table(report.result, report.language)
     lines = [
         "<!DOCTYPE html>",
         f'<html lang="{language}"><head><meta charset="utf-8">',
@@ -388,7 +388,7 @@ def _md(text: object) -> str:
 def render_markdown(report: Report) -> str:
     language = report.language
     result = report.result
-    table = label_table(report)
+    table = label_table(report.result, report.language)
     scope = f" · {report.scope}" if report.scope else ""
     out = [f"# {t('title', language)}", "", f"_{t('subtitle', language)}_{scope} · {report.generated_at}", ""]
     out += [f"## {t('overview', language)}", ""]
@@ -500,7 +500,7 @@ def write_xlsx_report(report: Report, path: Path) -> None:
                 cells.append(cell)
             ws.append(cells)
 
-    table = label_table(report)
+    table = label_table(report.result, report.language)
     sheet("overview", list(table.columns), table.astype(object).where(table.notna(), None).values.tolist())
     sheet(
         "action plan",

@@ -88,7 +88,7 @@ class ThemeFinder:
             return np.zeros(n, dtype=int)
         best_labels, best_score = np.zeros(n, dtype=int), -1.0
         for k in range(2, top + 1):
-            model = KMeans(n_clusters=k, n_init=10, random_state=self.random_state)
+            model = KMeans(n_clusters=k, n_init=4, random_state=self.random_state)
             labels = model.fit_predict(vectors)
             if np.bincount(labels).min() < self.min_theme_size:
                 continue

@@ -16,7 +16,9 @@ options: list[str | None] = [None]
 if analysis.group_columns:
     breakdown = group_breakdown(analysis.result.comments, analysis.group_columns[0], analysis.result.taxonomy.keys)
     options += [row.group for row in breakdown.shown]
-scope = st.selectbox(tr("scope"), options, format_func=lambda g: tr("whole_file") if g is None else g)
+scope = st.selectbox(
+    tr("scope"), options, format_func=lambda g: tr("whole_file") if g is None else g, key="actions-scope"
+)
 try:
     rep = report(scope)
 except AnalyserError as exc:

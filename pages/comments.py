@@ -14,10 +14,14 @@ result = analysis.result
 comments = result.comments
 taxonomy = result.taxonomy
 st.title(tr("page_comments"))
-search = st.text_input(tr("search"))
+search = st.text_input(tr("search"), key="comments-search")
 c1, c2, c3, c4 = st.columns(4)
-dims = c1.multiselect(tr("filter_dimensions"), [d.key for d in taxonomy.dimensions], format_func=label_name)
-areas = c2.multiselect(tr("filter_areas"), [a.key for a in taxonomy.areas], format_func=label_name)
+dims = c1.multiselect(
+    tr("filter_dimensions"), [d.key for d in taxonomy.dimensions], format_func=label_name, key="comments-dims"
+)
+areas = c2.multiselect(
+    tr("filter_areas"), [a.key for a in taxonomy.areas], format_func=label_name, key="comments-areas"
+)
 tones = c3.multiselect(tr("filter_tone"), list(TONES), format_func=lambda x: taxonomy.name(x, lang()))
 languages = c4.multiselect(tr("filter_language"), sorted(x for x in comments["language"].unique() if x))
 groups: dict[str, list[str]] = {}

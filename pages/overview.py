@@ -8,11 +8,10 @@ import streamlit as st
 
 from analyser.privacy import group_breakdown
 from analyser.reports import label_table
-from ui_common import label_name, report, require, tr
+from ui_common import label_name, lang, require, tr
 
 analysis = require()
 result = analysis.result
-rep = report()
 st.title(tr("overview"))
 comments = result.comments
 left, right = st.columns(2)
@@ -26,10 +25,10 @@ right.dataframe(
     .reset_index(name=tr("count")),
     hide_index=True,
 )
-table = label_table(rep)
+table = label_table(result, lang())
 for kind, title in (("dimension", "dimensions"), ("area", "areas")):
     st.subheader(tr(title))
-    tone_names = {tone: result.taxonomy.name(tone, rep.language) for tone in result.taxonomy.tone_keys}
+    tone_names = {tone: result.taxonomy.name(tone, lang()) for tone in result.taxonomy.tone_keys}
     sub = table[table["kind"] == kind].rename(
         columns={"name": "", "comments": tr("count"), "balance": tr("balance"), **tone_names}
     )
@@ -44,7 +43,7 @@ by_dimension = by_dimension[by_dimension["dimension"] != ""]
 tone_frame = pd.DataFrame(
     {
         "dimension": by_dimension["dimension"].map(label_name),
-        "tone": by_dimension["tone"].map(lambda tone: result.taxonomy.name(tone, rep.language)),
+        "tone": by_dimension["tone"].map(lambda tone: result.taxonomy.name(tone, lang())),
     }
 )
 by_area = by_dimension.assign(area=by_dimension["areas"].str.split(";")).explode("area")
@@ -60,7 +59,7 @@ st.altair_chart(
         color=alt.Color("count():Q", scale=alt.Scale(scheme="reds")),
         tooltip=["dimension", "tone", "count()"],
     ),
-    use_container_width=True,
+    width="stretch",
 )
 st.subheader(tr("heatmap_areas"))
 st.altair_chart(
@@ -72,7 +71,7 @@ st.altair_chart(
         color=alt.Color("count():Q", scale=alt.Scale(scheme="blues")),
         tooltip=["dimension", "area", "count()"],
     ),
-    use_container_width=True,
+    width="stretch",
 )
 for column in analysis.group_columns:
     breakdown = group_breakdown(comments, column, result.taxonomy.keys)

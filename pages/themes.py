@@ -11,7 +11,7 @@ analysis = require()
 rep = report()
 st.title(tr("themes"))
 keys = [*analysis.result.taxonomy.keys, OTHER]
-key = st.selectbox(tr("label_choice"), keys, format_func=label_name)
+key = st.selectbox(tr("label_choice"), keys, format_func=label_name, key="themes-label")
 themes = rep.themes.get(key, [])
 if key == OTHER:
     st.caption(tr("other_topics_help"))
