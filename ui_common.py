@@ -117,6 +117,44 @@ def report(group: str | None = None) -> Report:
     return _report(analysis.key, column, group, lang(), analysis.result)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _rendered(key: str, kind: str, group: str | None, language: str, _report: Report) -> str:
+    from analyser.reports import render_html, render_markdown
+
+    return render_html(_report) if kind == "html" else render_markdown(_report)
+
+
+def rendered(kind: str, group: str | None = None) -> str:
+    """The report as HTML or Markdown, rendered once per analysis, scope and language."""
+    analysis = require()
+    return _rendered(analysis.key, kind, group, lang(), report(group))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _breakdown(key: str, column: str, _result: AnalysisResult):  # type: ignore[no-untyped-def]
+    from analyser.privacy import group_breakdown
+
+    return group_breakdown(_result.comments, column, _result.taxonomy.keys)
+
+
+def breakdown(column: str):  # type: ignore[no-untyped-def]
+    """The privacy-safe breakdown by a group column, computed once per analysis."""
+    analysis = require()
+    return _breakdown(analysis.key, column, analysis.result)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _labels(key: str, language: str, _result: AnalysisResult) -> pd.DataFrame:
+    from analyser.reports import label_table
+
+    return label_table(_result, language)
+
+
+def labels_table() -> pd.DataFrame:
+    analysis = require()
+    return _labels(analysis.key, lang(), analysis.result)
+
+
 def show_error(exc: AnalyserError) -> None:
     st.error(f"{tr('error')}: {exc.message} {exc.hint}")
 

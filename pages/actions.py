@@ -6,16 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from analyser.errors import AnalyserError
-from analyser.privacy import group_breakdown
-from analyser.reports import render_html, render_markdown
-from ui_common import label_name, report, require, show_error, tr
+from ui_common import breakdown, label_name, rendered, report, require, show_error, tr
 
 analysis = require()
 st.title(tr("action_plan"))
 options: list[str | None] = [None]
 if analysis.group_columns:
-    breakdown = group_breakdown(analysis.result.comments, analysis.group_columns[0], analysis.result.taxonomy.keys)
-    options += [row.group for row in breakdown.shown]
+    options += [row.group for row in breakdown(analysis.group_columns[0]).shown]
 scope = st.selectbox(
     tr("scope"), options, format_func=lambda g: tr("whole_file") if g is None else g, key="actions-scope"
 )
@@ -71,5 +68,9 @@ for strength in plan.strengths:
     for build in strength.actions:
         st.write(f"→ {build.action.title.get(language, '')}: {build.action.steps.get(language, '')}")
 left, right = st.columns(2)
-left.download_button(tr("download_report_html"), render_html(rep), file_name="trust-report.html", mime="text/html")
-right.download_button(tr("download_report_md"), render_markdown(rep), file_name="trust-report.md", mime="text/markdown")
+left.download_button(
+    tr("download_report_html"), rendered("html", scope), file_name="trust-report.html", mime="text/html"
+)
+right.download_button(
+    tr("download_report_md"), rendered("md", scope), file_name="trust-report.md", mime="text/markdown"
+)

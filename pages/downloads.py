@@ -7,8 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analyser.reports import render_html, render_markdown
-from ui_common import report, require, tr
+from ui_common import rendered, require, tr
 
 analysis = require()
 st.title(tr("page_downloads"))
@@ -32,6 +31,5 @@ st.download_button(
     file_name=f"{stem}-labelled.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
-rep = report()
-st.download_button(tr("download_report_html"), render_html(rep), file_name=f"{stem}-report.html", mime="text/html")
-st.download_button(tr("download_report_md"), render_markdown(rep), file_name=f"{stem}-report.md", mime="text/markdown")
+st.download_button(tr("download_report_html"), rendered("html"), file_name=f"{stem}-report.html", mime="text/html")
+st.download_button(tr("download_report_md"), rendered("md"), file_name=f"{stem}-report.md", mime="text/markdown")

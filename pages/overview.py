@@ -6,9 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analyser.privacy import group_breakdown
-from analyser.reports import label_table
-from ui_common import label_name, lang, require, tr
+from ui_common import breakdown, label_name, labels_table, lang, require, tr
 
 analysis = require()
 result = analysis.result
@@ -25,7 +23,7 @@ right.dataframe(
     .reset_index(name=tr("count")),
     hide_index=True,
 )
-table = label_table(result, lang())
+table = labels_table()
 for kind, title in (("dimension", "dimensions"), ("area", "areas")):
     st.subheader(tr(title))
     tone_names = {tone: result.taxonomy.name(tone, lang()) for tone in result.taxonomy.tone_keys}
@@ -36,49 +34,41 @@ for kind, title in (("dimension", "dimensions"), ("area", "areas")):
 st.caption(tr("balance_help"))
 
 labelled = result.labelled
-dimension_keys = [d.key for d in result.taxonomy.dimensions]
-# One row per (comment, dimension) and per (comment, dimension, area): vectorised for large files.
-by_dimension = labelled.assign(dimension=labelled["dimensions"].str.split(";")).explode("dimension")
+# Counted here, charted small: one row per (dimension, tone) and (dimension, area), not per comment.
+by_dimension = labelled[["dimensions", "areas", "tone"]].assign(dimension=labelled["dimensions"].str.split(";"))
+by_dimension = by_dimension.explode("dimension")
 by_dimension = by_dimension[by_dimension["dimension"] != ""]
-tone_frame = pd.DataFrame(
-    {
-        "dimension": by_dimension["dimension"].map(label_name),
-        "tone": by_dimension["tone"].map(lambda tone: result.taxonomy.name(tone, lang())),
-    }
-)
+tone_counts = by_dimension.groupby(["dimension", "tone"]).size().reset_index(name="count")
+tone_counts["dimension"] = tone_counts["dimension"].map(label_name)
+tone_counts["tone"] = tone_counts["tone"].map(lambda tone: result.taxonomy.name(tone, lang()))
 by_area = by_dimension.assign(area=by_dimension["areas"].str.split(";")).explode("area")
 by_area = by_area[by_area["area"] != ""]
-pairs = pd.DataFrame({"dimension": by_area["dimension"].map(label_name), "area": by_area["area"].map(label_name)})
-st.subheader(tr("heatmap_tone"))
-st.altair_chart(
-    alt.Chart(tone_frame)
-    .mark_rect()
-    .encode(
-        x=alt.X("tone:N", title=tr("filter_tone")),
-        y=alt.Y("dimension:N", title=""),
-        color=alt.Color("count():Q", scale=alt.Scale(scheme="reds")),
-        tooltip=["dimension", "tone", "count()"],
-    ),
-    width="stretch",
-)
-st.subheader(tr("heatmap_areas"))
-st.altair_chart(
-    alt.Chart(pairs)
-    .mark_rect()
-    .encode(
-        x=alt.X("area:N", title=""),
-        y=alt.Y("dimension:N", title=""),
-        color=alt.Color("count():Q", scale=alt.Scale(scheme="blues")),
-        tooltip=["dimension", "area", "count()"],
-    ),
-    width="stretch",
-)
+area_counts = by_area.groupby(["dimension", "area"]).size().reset_index(name="count")
+area_counts["dimension"] = area_counts["dimension"].map(label_name)
+area_counts["area"] = area_counts["area"].map(label_name)
+for title, frame, column, scheme in (
+    ("heatmap_tone", tone_counts, "tone", "reds"),
+    ("heatmap_areas", area_counts, "area", "blues"),
+):
+    st.subheader(tr(title))
+    st.altair_chart(
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{column}:N", title=""),
+            y=alt.Y("dimension:N", title=""),
+            color=alt.Color("count:Q", scale=alt.Scale(scheme=scheme)),
+            tooltip=["dimension", column, "count"],
+        ),
+        width="stretch",
+    )
+dimension_keys = [d.key for d in result.taxonomy.dimensions]
 for column in analysis.group_columns:
-    breakdown = group_breakdown(comments, column, result.taxonomy.keys)
+    groups = breakdown(column)
     st.subheader(f"{tr('groups')}: {column}")
-    st.caption(tr("suppressed_help", min=breakdown.min_group_size, quotes=breakdown.min_quote_size))
+    st.caption(tr("suppressed_help", min=groups.min_group_size, quotes=groups.min_quote_size))
     rows = []
-    for row in breakdown.rows:
+    for row in groups.rows:
         entry = {tr("group"): row.group, tr("respondents"): None if row.suppressed else row.respondents}
         for key in dimension_keys:
             entry[label_name(key)] = (
@@ -88,4 +78,4 @@ for column in analysis.group_columns:
             )
         rows.append(entry)
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption(tr("suppressed_count", n=len(breakdown.suppressed)))
+    st.caption(tr("suppressed_count", n=len(groups.suppressed)))
