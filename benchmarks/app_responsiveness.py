@@ -39,11 +39,16 @@ def main() -> None:
         started = time.perf_counter()
         result = analyse(path)
         print(f"analysis of {args.n} comments: {time.perf_counter() - started:.1f} s")
-    from ui_common import _report
+    from ui_common import _breakdown, _labels, _rendered, _report
 
     key = f"bench-{args.n}"
     started = time.perf_counter()
-    _report(key, "team", None, "en", result)  # what 'Analyse' builds once, behind its progress bar
+    # What 'Analyse' builds once, behind its progress bar.
+    report = _report(key, "team", None, "en", result)
+    _rendered(key, "html", None, "en", report)
+    _rendered(key, "md", None, "en", report)
+    _labels(key, "en", result)
+    _breakdown(key, "team", result)
     print(f"themes and action plan (built once when analysing): {time.perf_counter() - started:.1f} s")
     analysis = Analysis(key=key, name="generated.csv", result=result, group_columns=["team"])
 
