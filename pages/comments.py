@@ -48,8 +48,29 @@ if confidence > 0:
 shown = comments[mask]
 st.caption(tr("shown", n=len(shown), total=len(comments)))
 visible = ["id", *analysis.group_columns, "text", "language", "status", "dimensions", "areas", "tone", "evidence"]
+table = shown[visible].copy()
+# Keys become names in the chosen language; the comment text itself stays as written.
+# Mapped per distinct value: a few dozen combinations, however many comments.
+names = {
+    "dimensions": lambda keys: "; ".join(label_name(k) for k in keys.split(";") if k),
+    "areas": lambda keys: "; ".join(label_name(k) for k in keys.split(";") if k),
+    "tone": lambda tone: taxonomy.name(tone, lang()) if tone else "",
+    "status": lambda status: tr(f"status_{status}"),
+}
+for column, name in names.items():
+    table[column] = table[column].map({value: name(value) for value in table[column].unique()})
 st.dataframe(
-    shown[visible].rename(columns={"text": tr("text"), "evidence": tr("evidence")}),
+    table.rename(
+        columns={
+            "text": tr("text"),
+            "evidence": tr("evidence"),
+            "language": tr("language"),
+            "status": tr("status"),
+            "dimensions": tr("dimensions"),
+            "areas": tr("areas"),
+            "tone": tr("filter_tone"),
+        }
+    ),
     hide_index=True,
     column_config={tr("evidence"): st.column_config.TextColumn(help=tr("evidence"))},
 )
