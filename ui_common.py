@@ -155,6 +155,20 @@ def labels_table() -> pd.DataFrame:
     return _labels(analysis.key, lang(), analysis.result)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _exported(key: str, suffix: str, _result: AnalysisResult) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"labelled{suffix}"
+        _result.save(path)  # the same safe export as the CLI (formula injection neutralised)
+        return path.read_bytes()
+
+
+def exported(suffix: str) -> bytes:
+    """The labelled table as a file (.csv or .xlsx), made once per analysis."""
+    analysis = require()
+    return _exported(analysis.key, suffix, analysis.result)
+
+
 def show_error(exc: AnalyserError) -> None:
     st.error(f"{tr('error')}: {exc.message} {exc.hint}")
 

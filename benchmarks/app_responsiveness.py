@@ -39,7 +39,7 @@ def main() -> None:
         started = time.perf_counter()
         result = analyse(path)
         print(f"analysis of {args.n} comments: {time.perf_counter() - started:.1f} s")
-    from ui_common import _breakdown, _labels, _rendered, _report
+    from ui_common import _breakdown, _exported, _labels, _rendered, _report
 
     key = f"bench-{args.n}"
     started = time.perf_counter()
@@ -49,7 +49,9 @@ def main() -> None:
     _rendered(key, "md", None, "en", report)
     _labels(key, "en", result)
     _breakdown(key, "team", result)
-    print(f"themes and action plan (built once when analysing): {time.perf_counter() - started:.1f} s")
+    _exported(key, ".csv", result)
+    _exported(key, ".xlsx", result)
+    print(f"themes, action plan, tables and exports (built once when analysing): {time.perf_counter() - started:.1f} s")
     analysis = Analysis(key=key, name="generated.csv", result=result, group_columns=["team"])
 
     def open_page(page: str) -> AppTest:
