@@ -53,10 +53,28 @@ class ProgressBar:
         self._bars.clear()
 
 
-def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The analysis both 'analyse' and 'report' start with."""
-    from .pipeline import Settings, analyse
+def _llm_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The LLM settings from --llm-config, ANALYSER_LLM_* variables and --llm-* options; None when off."""
+    from .llm import LLMConfig
 
+    config = LLMConfig.load(
+        args.llm_config,
+        provider=args.llm_provider,
+        url=args.llm_url,
+        model=args.llm_model,
+        api_key_env=args.llm_api_key_env,
+        timeout=args.llm_timeout,
+        max_comments=args.llm_max_comments,
+        use_cache=False if args.no_cache else None,
+    )
+    return config if config.enabled else None
+
+
+def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The analysis both 'analyse' and 'report' start with; returns the result and the fitted pipeline."""
+    from .pipeline import Analyser, Settings, analyse
+
+    llm = _llm_config(args)
     settings = Settings(
         encoder=args.encoder,
         classifier=args.classifier,
@@ -64,7 +82,9 @@ def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         language=args.language,
         max_chars=args.max_chars,
         use_cache=not args.no_cache,
+        llm=None if args.llm_preview else llm,  # a preview sends nothing
     )
+    analyser = Analyser(settings)
     bar = ProgressBar(enabled=not args.quiet)
     try:
         result = analyse(
@@ -73,21 +93,68 @@ def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             id_column=args.id_column,
             sheet=args.sheet,
             encoding=args.encoding,
-            settings=settings,
+            analyser=analyser,
             progress=bar,
         )
     finally:
         bar.close()
     for note in result.metadata.notes:
         print(f"note: {note}", file=sys.stderr)
-    return result
+    if llm is None and not args.quiet:
+        print(
+            "note: LLM assistant: off (no --llm-url/--llm-model); all results come from the embedded models.",
+            file=sys.stderr,
+        )
+    return result, analyser, llm
+
+
+def _assistant_report(args: argparse.Namespace, result, analyser, llm, out: TextIO):  # type: ignore[no-untyped-def]
+    """Themes, plan and, with an LLM, its theme summaries and tailored actions; or the preview of what is sent."""
+    from .reports import build_report
+
+    kwargs = {
+        "group_column": getattr(args, "group_column", None),
+        "min_group_size": getattr(args, "min_group_size", 5),
+        "min_quote_size": getattr(args, "min_quote_size", 10),
+        "language": getattr(args, "lang", "en"),
+        "group": getattr(args, "group", None),
+    }
+    if args.llm_preview:
+        import json
+
+        from .export import check_output_path
+
+        path = check_output_path(args.llm_preview, (".json",))
+        from .assistant import Assistant
+
+        if llm is None:
+            raise _no_llm_for_preview()
+        report = build_report(result, **kwargs)
+        assistant = Assistant(llm)  # builds the requests; never sends them
+        if kwargs["group_column"]:
+            names = result.comments[kwargs["group_column"]].dropna().astype(str).unique().tolist()
+            assistant = assistant.with_terms(names)
+        preview = assistant.preview(result, report)
+        path.write_text(json.dumps(preview, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"Wrote the {len(preview)} requests the assistant would send to {path}; nothing was sent.", file=out)
+        return report
+    return build_report(result, assistant=analyser.assistant, **kwargs)
+
+
+def _no_llm_for_preview() -> AnalyserError:
+    return AnalyserError(
+        "--llm-preview needs an LLM to be configured.", "Pass --llm-url and --llm-model (or --llm-config) too."
+    )
 
 
 def _analyse(args: argparse.Namespace, out: TextIO) -> int:
     from .export import check_output_path
 
     check_output_path(args.out)  # before the analysis, not after it
-    result = _run_analysis(args)
+    if args.llm_preview and _llm_config(args) is None:
+        raise _no_llm_for_preview()
+    result, analyser, llm = _run_analysis(args)
+    report = _assistant_report(args, result, analyser, llm, out) if llm is not None else None
     written = result.save(args.out)
     meta = result.metadata
     counts = ", ".join(f"{n} {status}" for status, n in meta.counts.items())
@@ -99,23 +166,27 @@ def _analyse(args: argparse.Namespace, out: TextIO) -> int:
         f"{meta.timings.get('total', 0):.1f} s with {meta.encoder['name']}.",
         file=out,
     )
+    if report is not None and report.assistant is not None:
+        from .reports import render_assistant_markdown
+
+        notes = written.with_name(written.stem + ".assistant.md")
+        notes.write_text(render_assistant_markdown(report), encoding="utf-8")
+        print(report.assistant.summary_line(), file=out)
+        print(f"Wrote the assistant's checked suggestions, theme summaries and actions to {notes}.", file=out)
     return 0
 
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     from .export import check_output_path
-    from .reports import REPORT_FORMATS, build_report, write_report
+    from .reports import REPORT_FORMATS, write_report
 
     check_output_path(args.out, REPORT_FORMATS)
-    result = _run_analysis(args)
-    report = build_report(
-        result,
-        group_column=args.group_column,
-        min_group_size=args.min_group_size,
-        min_quote_size=args.min_quote_size,
-        language=args.lang,
-        group=args.group,
-    )
+    if args.llm_preview and _llm_config(args) is None:
+        raise _no_llm_for_preview()
+    result, analyser, llm = _run_analysis(args)
+    report = _assistant_report(args, result, analyser, llm, out)
+    if args.llm_preview:
+        return 0
     written = write_report(report, args.out)
     n_themes = sum(len(v) for v in report.themes.values())
     suppressed = len(report.groups.suppressed) if report.groups else 0
@@ -247,8 +318,30 @@ def _add_analysis_arguments(parser: argparse.ArgumentParser, out_help: str) -> N
     parser.add_argument(
         "--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)"
     )
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding/answer caches")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    llm = parser.add_argument_group(
+        "LLM assistant (optional, off by default)",
+        "A language model adds checked second opinions, theme summaries and tailored actions. Texts are "
+        "redacted and ids replaced before anything is sent; group columns are never sent. Also settable with "
+        "ANALYSER_LLM_URL, ANALYSER_LLM_MODEL, ANALYSER_LLM_PROVIDER ... or a YAML file.",
+    )
+    llm.add_argument("--llm-url", metavar="URL", help="OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1")
+    llm.add_argument("--llm-model", metavar="NAME", help="model name on the server (transformers: folder, id or .gguf)")
+    llm.add_argument(
+        "--llm-provider", choices=["openai", "transformers"], help="openai (HTTP, default) or transformers"
+    )
+    llm.add_argument(
+        "--llm-api-key-env",
+        metavar="VAR",
+        help="environment variable holding the API key (default ANALYSER_LLM_API_KEY)",
+    )
+    llm.add_argument("--llm-config", metavar="FILE", help="YAML file with LLM settings (see the README)")
+    llm.add_argument("--llm-timeout", type=float, metavar="SECONDS", help="timeout per request (default 60)")
+    llm.add_argument("--llm-max-comments", type=int, metavar="N", help="second opinions per run (default 120)")
+    llm.add_argument(
+        "--llm-preview", metavar="FILE.json", help="write exactly what would be sent to the LLM, and send nothing"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

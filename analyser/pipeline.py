@@ -22,10 +22,12 @@ import pandas as pd
 
 from . import __version__
 from . import trained as _trained  # noqa: F401  (registers the trained heads)
+from .assistant import AssistantReport, assistant_from_config
 from .classification import TONES
 from .encoding import DEFAULT_ENCODER, CachedEncoder, Encoder, make_encoder
 from .features import build_features
 from .language import make_detector
+from .llm import LLMConfig
 from .paths import cache_dir as default_cache_dir
 from .reading import InputInfo, SurveyTable, read_survey, select_columns
 from .registry import make
@@ -69,6 +71,8 @@ class Settings:
     use_cache: bool = True
     cache_dir: str | None = None
     taxonomy_path: str | None = None
+    # The optional LLM assistant (off unless configured): a second opinion on unsure comments.
+    llm: LLMConfig | None = None
 
 
 @dataclass
@@ -100,6 +104,7 @@ class AnalysisResult:
     metadata: RunMetadata
     taxonomy: Taxonomy
     embeddings: np.ndarray | None = None  # aligned with comments; NaN rows were not labelled
+    assistant: AssistantReport | None = None  # what the LLM assistant did, if it was configured
 
     @property
     def labelled(self) -> pd.DataFrame:
@@ -146,6 +151,7 @@ class Analyser:
         self.tone_classifier = make(
             "tone_classifier", tone, encoder=self.encoder, taxonomy=self.taxonomy, model=self.settings.model
         )
+        self.assistant = assistant_from_config(self.settings.llm)
         self._fitted = False
 
     def fit(self) -> Analyser:
@@ -302,7 +308,13 @@ class Analyser:
             ),
             notes=list(info.notes),
         )
-        return AnalysisResult(comments=frame, metadata=metadata, taxonomy=self.taxonomy, embeddings=embeddings)
+        result = AnalysisResult(comments=frame, metadata=metadata, taxonomy=self.taxonomy, embeddings=embeddings)
+        if self.assistant is not None:
+            t = time.perf_counter()
+            report = self.assistant.second_opinion(result, progress=progress)
+            metadata.notes.append(report.summary_line())
+            tick("assistant", t)
+        return result
 
 
 def analyse(

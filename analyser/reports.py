@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from .actions import ActionPlan, plan_actions
+from .assistant import Assistant, AssistantReport
 from .errors import AnalyserError
 from .export import check_output_path
 from .paths import data_dir
@@ -49,6 +50,7 @@ class Report:
     language: str
     quotes_allowed: bool
     generated_at: str
+    assistant: AssistantReport | None = None  # theme summaries and tailored actions, when an LLM is configured
 
     def label_name(self, key: str) -> str:
         if key == OTHER:
@@ -78,8 +80,17 @@ def build_report(
     language: str = "en",
     theme_finder: ThemeFinder | None = None,
     group: str | None = None,
+    assistant: Assistant | None = None,
 ) -> Report:
-    """Themes, action plan and group breakdown; with ``group``, for that group of ``group_column`` only."""
+    """Themes, action plan and group breakdown; with ``group``, for that group of ``group_column`` only.
+
+    With an ``assistant``, the LLM adds checked theme titles and summaries and
+    tailored actions (``report.assistant``); the group names are redacted from
+    what it is sent.
+    """
+    group_names: list[str] = []
+    if assistant is not None and group_column and group_column in result.comments:
+        group_names = result.comments[group_column].dropna().astype(str).unique().tolist()
     if group is not None:
         if not group_column:
             raise AnalyserError("A group was chosen without a group column.", "Pass --group-column too.")
@@ -105,7 +116,7 @@ def build_report(
         if group_column
         else None
     )
-    return Report(
+    report = Report(
         result=result,
         scope=group or "",
         themes=themes,
@@ -115,6 +126,12 @@ def build_report(
         quotes_allowed=respondents(result.comments) >= min_quote_size,
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    if assistant is not None:
+        helper = assistant.with_terms(group_names)
+        report.assistant = result.assistant if result.assistant is not None and not group else helper.new_report()
+        helper.describe_themes(report, report.assistant)
+        helper.tailor_actions(report, report.assistant)
+    return report
 
 
 # ------------------------------------------------------------------- pieces
@@ -180,6 +197,7 @@ def _svg_bars(rows: list[tuple[str, dict[str, int]]], width: int = 560) -> str:
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#1d2733}
 h1{margin-bottom:.2em} h2{border-bottom:2px solid #e3e7ec;padding-bottom:.2em;margin-top:2em}
+.llm{background:#f3f0fa;border-left:3px solid #7b61c9;padding:.3em .6em;margin:.3em 0}
 table{border-collapse:collapse;margin:.6em 0} td,th{border:1px solid #d8dee4;padding:.3em .6em;text-align:left;vertical-align:top}
 th{background:#f3f5f7} .theme{border:1px solid #e3e7ec;border-radius:6px;padding:.6em 1em;margin:.6em 0}
 blockquote{margin:.4em 0;padding:.3em .8em;border-left:3px solid #9aa5b1;background:#f8f9fa;white-space:pre-wrap}
@@ -216,6 +234,12 @@ def _themes_html(report: Report, key: str, lines: list[str]) -> None:
         other = {lang: p for lang, p in theme.key_phrases.items() if lang != language and p}
         all_phrases = "; ".join(f"{lang}: {', '.join(p)}" for lang, p in {language: phrases, **other}.items() if p)
         lines.append(f'<div class="muted">{_e(t("key_phrases", language))}: {_e(all_phrases)}</div>')
+        note = report.assistant.note_for(key, theme.index) if report.assistant else None
+        if note is not None:
+            lines.append(
+                f'<div class="llm"><b>{_e(note.title)}</b> {_e(note.summary)} <span class="muted">'
+                f"({_e(t('llm_theme_note', language, ids=_ids(note.comment_ids)))})</span></div>"
+            )
         if report.quotes_allowed:
             for quote in theme.quotes:
                 lines.append(
@@ -306,6 +330,22 @@ def render_html(report: Report) -> str:
             f'<p class="muted">{_e(t("protects", language))}: {_e(protects)} · {_e(t("success", language))}: '
             f"{_e(action.success_signal.get(language, ''))}</p></div>"
         )
+    if report.assistant is not None and report.assistant.actions:
+        lines.append(
+            f'<h3>{_e(t("llm_actions", language))}</h3><p class="muted">{_e(t("llm_actions_help", language))}</p>'
+        )
+        for tailored in report.assistant.actions:
+            lines.append(
+                f'<div class="action llm"><b>{_e(tailored.title)}</b> <span class="tag">'
+                f"{_e(report.label_name(tailored.dimension))}</span><p>{_e(tailored.steps)}</p>"
+                + (
+                    f'<blockquote>{_e(tailored.quote)}<br><span class="muted">— {_e(tailored.quote_id)}</span></blockquote>'
+                    if report.quotes_allowed
+                    else ""
+                )
+                + f'<p class="muted">{_e(t("llm_from_playbook", language))} {_e(tailored.playbook_id)}; '
+                f"{_e(t('comment_ids', language))}: {_e(_ids(tailored.comment_ids))}</p></div>"
+            )
     lines.append(f"<h3>{_e(t('strengths', language))}</h3>")
     if not plan.strengths:
         lines.append(f'<p class="muted">{_e(t("no_strengths", language))}</p>')
@@ -368,6 +408,7 @@ def render_html(report: Report) -> str:
         ("thresholds", ", ".join(f"{k} {v:.2f}" for k, v in meta.classifier["thresholds"].items())),
         ("ranking", "priority = max(0, (2·negative + mixed − 0.5·positive) / labelled) + 0.5 · at-risk share"),
         ("analyser", meta.analyser_version),
+        (t("llm_assistant", language), report.assistant.summary_line() if report.assistant else t("llm_off", language)),
     ]
     lines.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in method) + "</table>")
     lines.append("</body></html>")
@@ -425,6 +466,16 @@ def render_markdown(report: Report) -> str:
             f"{_ids(suggestion.comment_ids)}_",
             f"  _{t('success', language)}: {action.success_signal.get(language, '')}_",
         ]
+    if report.assistant is not None and report.assistant.actions:
+        out += ["", f"### {t('llm_actions', language)}", "", f"_{t('llm_actions_help', language)}_", ""]
+        for tailored in report.assistant.actions:
+            out += [
+                f"- **{_md(tailored.title)}** ({report.label_name(tailored.dimension)})",
+                f"  {_md(tailored.steps)}",
+                *([f"  > {_md(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
+                f"  _{t('llm_from_playbook', language)} {tailored.playbook_id}; {t('comment_ids', language)}: "
+                f"{_ids(tailored.comment_ids)}_",
+            ]
     out += ["", f"### {t('strengths', language)}", ""]
     for strength in report.plan.strengths:
         out.append(f"- **{report.label_name(strength.dimension)}**: {strength.keep_doing.get(language, '')}")
@@ -458,6 +509,12 @@ def render_markdown(report: Report) -> str:
                 f"**{t('theme', language)} {theme.index}: {theme.name(language)}** ({theme.size}; {_tone_text(theme.tone_counts)})"
             )
             out.append("")
+            note = report.assistant.note_for(key, theme.index) if report.assistant else None
+            if note is not None:
+                out += [
+                    f"{_md(note.title)}: {_md(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_",
+                    "",
+                ]
             if report.quotes_allowed:
                 out += [f"> {_md(q.text)} — {q.comment_id}" + "\n" for q in theme.quotes]
         if not report.themes.get(key):
@@ -472,12 +529,68 @@ def render_markdown(report: Report) -> str:
         f"- taxonomy {meta.taxonomy['version']}; encoder {meta.encoder['name']} {meta.encoder['version']}; "
         f"classifier {meta.classifier['name']} {meta.classifier['version']}",
         "- thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in meta.classifier["thresholds"].items()),
+        f"- {t('llm_assistant', language)}: "
+        + (report.assistant.summary_line() if report.assistant else t("llm_off", language)),
         "",
     ]
     return "\n".join(out)
 
 
+def render_assistant_markdown(report: Report) -> str:
+    """What the LLM assistant added, after its checks: suggestions, theme summaries, tailored actions."""
+    from .assistant import suggestions_frame
+
+    language = report.language
+    assistant = report.assistant
+    out = [
+        f"# {t('llm_assistant', language)}",
+        "",
+        assistant.summary_line() if assistant else t("llm_off", language),
+        "",
+    ]
+    if assistant is None:
+        return "\n".join(out)
+    for task, log in assistant.calls.items():
+        if log.errors:
+            out += [f"- {task}: " + "; ".join(_md(e) for e in log.errors)]
+    suggestions = suggestions_frame(report.result)
+    out += [
+        "",
+        "## Second opinions",
+        "",
+        "| id | embedded labels | suggested labels | tone (embedded → suggested) | quotes |",
+        "|---|---|---|---|---|",
+    ]
+    for _, row in suggestions.iterrows():
+        embedded = ", ".join(k for k in (row["dimensions"] + ";" + row["areas"]).split(";") if k)
+        suggested = ", ".join(k for k in (row["llm_dimensions"] + ";" + row["llm_areas"]).split(";") if k)
+        out.append(
+            f"| {_md(row['id'])} | {embedded or '—'} | {suggested or '—'} | {row['tone']} → {row['llm_tone'] or '?'} "
+            f"| {_md(row['llm_quotes']) if report.quotes_allowed else ''} |"
+        )
+    out += ["", "## Theme summaries", ""]
+    for note in assistant.theme_notes.values():
+        out.append(
+            f"- **{report.label_name(note.label)}, {t('theme', language).lower()} {note.index}: {_md(note.title)}**: "
+            f"{_md(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_"
+        )
+    out += ["", f"## {t('llm_actions', language)}", "", f"_{t('llm_actions_help', language)}_", ""]
+    for tailored in assistant.actions:
+        out += [
+            f"- **{_md(tailored.title)}** ({report.label_name(tailored.dimension)}): {_md(tailored.steps)}",
+            *([f"  > {_md(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
+            f"  _{t('llm_from_playbook', language)} {tailored.playbook_id}; {t('comment_ids', language)}: "
+            f"{_ids(tailored.comment_ids)}_",
+        ]
+    return "\n".join(out) + "\n"
+
+
 # -------------------------------------------------------------------- Excel
+
+
+def _note_cells(report: Report, key: str, index: int) -> list[str]:
+    note = report.assistant.note_for(key, index) if report.assistant else None
+    return [note.title, note.summary] if note else ["", ""]
 
 
 def write_xlsx_report(report: Report, path: Path) -> None:
@@ -538,7 +651,19 @@ def write_xlsx_report(report: Report, path: Path) -> None:
     )
     sheet(
         "themes",
-        ["label", "theme", "size", "key phrases", *TONE_COLOURS, "quote 1", "quote 2", "quote 3", "comment ids"],
+        [
+            "label",
+            "theme",
+            "size",
+            "key phrases",
+            *TONE_COLOURS,
+            "quote 1",
+            "quote 2",
+            "quote 3",
+            "comment ids",
+            "assistant title",
+            "assistant summary",
+        ],
         [
             [
                 report.label_name(key),
@@ -548,11 +673,29 @@ def write_xlsx_report(report: Report, path: Path) -> None:
                 *[th.tone_counts.get(tone, 0) for tone in TONE_COLOURS],
                 *[(th.quotes[k].text if report.quotes_allowed and k < len(th.quotes) else "") for k in range(3)],
                 ", ".join(th.comment_ids),
+                *_note_cells(report, key, th.index),
             ]
             for key in [*report.result.taxonomy.keys, OTHER]
             for th in report.themes.get(key, [])
         ],
     )
+    if report.assistant is not None:
+        sheet(
+            "tailored actions",
+            ["dimension", "title", "steps", "playbook action", "comment ids", "quote", "quoted comment"],
+            [
+                [
+                    report.label_name(a.dimension),
+                    a.title,
+                    a.steps,
+                    a.playbook_id,
+                    ", ".join(a.comment_ids),
+                    a.quote if report.quotes_allowed else "",
+                    a.quote_id,
+                ]
+                for a in report.assistant.actions
+            ],
+        )
     if report.groups is not None:
         keys = report.result.taxonomy.keys
         sheet(
