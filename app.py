@@ -17,5 +17,6 @@ pages = [
     st.Page("pages/actions.py", title=tr("page_actions"), icon=":material/task_alt:", url_path="actions"),
     st.Page("pages/comments.py", title=tr("page_comments"), icon=":material/forum:", url_path="comments"),
     st.Page("pages/downloads.py", title=tr("page_downloads"), icon=":material/download:", url_path="downloads"),
+    st.Page("pages/assistant.py", title=tr("page_assistant"), icon=":material/smart_toy:", url_path="assistant"),
 ]
 st.navigation(pages).run()

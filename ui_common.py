@@ -219,3 +219,65 @@ def sidebar() -> None:
     analysis = current()
     if analysis is not None:
         st.sidebar.caption(f"{analysis.name} · {len(analysis.result.comments)} {tr('comments').lower()}")
+
+
+# ------------------------------------------------------------------ the LLM assistant
+def llm_config():  # type: ignore[no-untyped-def]
+    """The session's LLM settings: what the user set on the Assistant page, else ANALYSER_LLM_* variables."""
+    from analyser.llm import LLMConfig
+
+    if "llm_config" not in st.session_state:
+        try:
+            st.session_state["llm_config"] = LLMConfig.load()
+        except AnalyserError:
+            st.session_state["llm_config"] = LLMConfig()
+    return st.session_state["llm_config"]
+
+
+def _assistant(config, analysis: Analysis):  # type: ignore[no-untyped-def]
+    from analyser.assistant import Assistant
+
+    assistant = Assistant(config)
+    if analysis.group_columns:  # group names are redacted from what is sent
+        column = analysis.group_columns[0]
+        assistant = assistant.with_terms(analysis.result.comments[column].dropna().astype(str).unique().tolist())
+    return assistant
+
+
+def assistant_preview(config) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Exactly what the assistant would send for the current analysis; sends nothing."""
+    analysis = require()
+    return _assistant(config, analysis).preview(analysis.result, report())
+
+
+def run_assistant(config) -> Report:  # type: ignore[no-untyped-def]
+    """Second opinions, theme summaries and tailored actions on a copy of the analysis (kept per settings)."""
+    analysis = require()
+    key = (analysis.key, repr(config), lang())
+    runs = st.session_state.setdefault("assistant_runs", {})
+    if key not in runs:
+        result = analysis.result
+        copy = AnalysisResult(
+            comments=result.comments.copy(),
+            metadata=result.metadata,
+            taxonomy=result.taxonomy,
+            embeddings=result.embeddings,
+        )
+        assistant = _assistant(config, analysis)
+        bar = st.progress(0.0, text=tr("llm_running"))
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.progress(min(1.0, done / max(1, total)), text=f"{tr('llm_running')}: {stage} {done}/{total}")
+
+        assistant.second_opinion(copy, progress=progress)
+        column = analysis.group_columns[0] if analysis.group_columns else None
+        runs[key] = build_report(copy, group_column=column, language=lang(), assistant=assistant)
+        bar.empty()
+    return runs[key]
+
+
+def last_assistant_run(config) -> Report | None:  # type: ignore[no-untyped-def]
+    analysis = current()
+    if analysis is None:
+        return None
+    return st.session_state.get("assistant_runs", {}).get((analysis.key, repr(config), lang()))

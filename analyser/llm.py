@@ -40,6 +40,7 @@ from .paths import cache_dir as default_cache_dir
 
 PROVIDERS = ("openai", "transformers")
 DEFAULT_API_KEY_ENV = "ANALYSER_LLM_API_KEY"
+CONVERT_CACHE_MAX_BYTES = 1_500_000_000  # GGUF files up to this size are converted once and kept (see _converted)
 ENV_PREFIX = "ANALYSER_LLM_"
 
 
@@ -373,10 +374,12 @@ class TransformersProvider:
                 "The in-process LLM needs torch and transformers.",
                 "pip install -e '.[transformers]' (and 'gguf' for a .gguf file)",
             ) from exc
-        kwargs = {"gguf_file": self.gguf_file} if self.gguf_file else {}
         try:
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model_id, **kwargs)
-            self._model = AutoModelForCausalLM.from_pretrained(self.model_id, **kwargs)
+            converted = self._converted() if self.gguf_file else None
+            source = converted or self.model_id
+            kwargs = {"gguf_file": self.gguf_file} if self.gguf_file and not converted else {}
+            self._tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+            self._model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         except (OSError, ValueError, ImportError) as exc:
             raise LLMError(
                 f"Cannot load the language model '{self.model_id}' {self.gguf_file}: {exc}".strip(),
@@ -384,6 +387,41 @@ class TransformersProvider:
                 kind="connection",
             ) from exc
         self._model.eval()
+
+    def _converted(self) -> str | None:
+        """A GGUF file is de-quantised and its tokenizer rebuilt at every load (half a minute for a 270M model,
+        minutes under load); the first load saves the converted model in the cache folder and later loads read
+        that. Only for files up to CONVERT_CACHE_MAX_BYTES: the converted weights are float32, about 4-8 times the
+        GGUF's size on disk. Returns the folder to load from, or None to load the GGUF itself."""
+        gguf = Path(self.model_id) / self.gguf_file
+        if not gguf.is_file() or gguf.stat().st_size > CONVERT_CACHE_MAX_BYTES:
+            return None
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        stat = gguf.stat()
+        tag = hashlib.blake2b(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode(), digest_size=8).hexdigest()
+        folder = (Path(self.config.cache_dir) if self.config.cache_dir else default_cache_dir()) / "llm-models"
+        target = folder / f"{gguf.stem}-{tag}"
+        if (target / "config.json").is_file():
+            return str(target)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        # The weights are plain float32 tensors once de-quantised; transformers only refuses to save
+        # them because the model still carries the GGUF quantiser's marker.
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        partial = folder / f".{target.name}.{os.getpid()}"
+        tokenizer.save_pretrained(partial)
+        model.save_pretrained(partial)
+        try:
+            partial.rename(target)  # atomic: a half-written folder is never taken for a model
+        except OSError:  # another process got there first
+            import shutil
+
+            shutil.rmtree(partial, ignore_errors=True)
+        return str(target)
 
     def check(self) -> None:
         self._load()
