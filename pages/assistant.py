@@ -97,37 +97,34 @@ else:
         suggested=lambda f: (f["llm_dimensions"] + ";" + f["llm_areas"]).map(
             lambda ks: ", ".join(label_name(k) for k in ks.split(";") if k)
         ),
-        decision="",
-    )[["id", "text", "embedded", "suggested", "llm_tone", "llm_quotes", "llm_status", "decision"]]
-    edited = st.data_editor(
-        table,
+    )[["id", "text", "embedded", "suggested", "tone", "llm_tone", "llm_quotes", "llm_status"]]
+    st.dataframe(
+        table.rename(
+            columns={
+                "text": tr("text"),
+                "embedded": tr("llm_embedded"),
+                "suggested": tr("llm_suggested"),
+                "llm_quotes": tr("llm_quotes"),
+            }
+        ),
         hide_index=True,
-        disabled=[c for c in table.columns if c != "decision"],
-        column_config={
-            "decision": st.column_config.SelectboxColumn(
-                tr("llm_decision"), options=["", "accept", "reject"], required=False
-            ),
-            "text": st.column_config.TextColumn(tr("text"), width="large"),
-            "embedded": tr("llm_embedded"),
-            "suggested": tr("llm_suggested"),
-            "llm_quotes": tr("llm_quotes"),
-        },
-        key="llm-decisions",
     )
-    if st.button(tr("llm_apply"), key="llm-apply"):
-        accepted = edited[edited["decision"] == "accept"]
-        n = 0
-        for _, row in accepted.iterrows():
-            source = suggestions.set_index("id").loc[row["id"]]
-            n = save_correction(
-                analysis,
-                row["id"],
-                [k for k in source["llm_dimensions"].split(";") if k],
-                [k for k in source["llm_areas"].split(";") if k],
-                source["llm_tone"] or source["tone"],
-            )
-        rejected = int((edited["decision"] == "reject").sum())
-        st.success(tr("llm_applied", accepted=len(accepted), rejected=rejected, n=n))
+    ids = table["id"].tolist()
+    with st.form("llm-decisions"):
+        accepted = st.multiselect(tr("llm_accept"), ids, key="llm-accept")
+        rejected = st.multiselect(tr("llm_reject"), [i for i in ids if i not in accepted], key="llm-reject")
+        if st.form_submit_button(tr("llm_apply")):
+            n = 0
+            for comment_id in accepted:
+                source = suggestions.set_index("id").loc[comment_id]
+                n = save_correction(
+                    analysis,
+                    comment_id,
+                    [k for k in source["llm_dimensions"].split(";") if k],
+                    [k for k in source["llm_areas"].split(";") if k],
+                    source["llm_tone"] or source["tone"],
+                )
+            st.success(tr("llm_applied", accepted=len(accepted), rejected=len(rejected), n=n))
 
 st.subheader(tr("llm_theme_summaries"))
 if not notes.theme_notes:
