@@ -400,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="FILE",
         help="labelled file(s) of corrections (e.g. the analyser's output with labels fixed): they replace the "
-        "labels of the same texts and count --correction-weight times",
+        "labels of the same texts and count --correction-weight times. A file with an llm_accept column "
+        "contributes only the rows marked yes there, with the LLM assistant's suggested labels",
     )
     train.add_argument("--correction-weight", type=float, default=10.0, help="weight of a correction (default 10)")
     train.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")

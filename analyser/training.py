@@ -73,6 +73,31 @@ def _files(paths: list[str | Path]) -> list[Path]:
     return out
 
 
+ACCEPT_VALUES = {"yes", "y", "ja", "j", "true", "1", "x", "accept", "accepted"}
+
+
+def _accepted_suggestions(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """LLM-assisted annotation: the rows whose ``llm_accept`` the user marked, with the assistant's labels."""
+    missing = [c for c in ("llm_dimensions", "llm_areas", "llm_tone") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path.name} has an 'llm_accept' column but no {', '.join(missing)}.",
+            "Mark llm_accept in a file written by 'analyser analyse --llm-url ...'.",
+        )
+    accepted = frame[frame["llm_accept"].fillna("").astype(str).str.strip().str.casefold().isin(ACCEPT_VALUES)]
+    if accepted.empty:
+        raise InputError(
+            f"No row of {path.name} has llm_accept marked.",
+            f"Write yes in the llm_accept column of the suggestions you accept ({', '.join(sorted(ACCEPT_VALUES))}).",
+        )
+    accepted = accepted.copy()
+    accepted["dimensions"] = accepted["llm_dimensions"].fillna("")
+    accepted["areas"] = accepted["llm_areas"].fillna("")
+    llm_tone = accepted["llm_tone"].fillna("").astype(str)
+    accepted["tone"] = llm_tone.where(llm_tone != "", accepted.get("tone", ""))
+    return accepted
+
+
 def load_labelled(paths: list[str | Path], taxonomy: Taxonomy | None = None) -> LabelledSet:
     taxonomy = taxonomy or load_taxonomy()
     labels = taxonomy.keys
@@ -90,6 +115,8 @@ def load_labelled(paths: list[str | Path], taxonomy: Taxonomy | None = None) -> 
             raise InputError(f"{path.name} has no text column.", "Name it 'text'.")
         if "status" in frame.columns:
             frame = frame[frame["status"].isin(LABELLED_STATUSES)]
+        if "llm_accept" in frame.columns:
+            frame = _accepted_suggestions(frame, path)
         part = pd.DataFrame(
             {
                 "text": frame[text_column].map(normalise),

@@ -344,3 +344,33 @@ def test_cli_without_assistant_says_it_is_off(tmp_path: Path, capsys: pytest.Cap
     assert main(["analyse", str(source), "-o", str(tmp_path / "out.csv")]) == 0
     assert "LLM assistant: off" in capsys.readouterr().err
     assert "llm_status" not in pd.read_csv(tmp_path / "out.csv").columns
+
+
+def test_accepted_suggestions_become_training_data(tmp_path: Path) -> None:
+    from analyser.errors import InputError
+    from analyser.training import load_labelled
+
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "text": ["They promised a raise and never delivered.", "Nobody asked us.", "Great canteen food."],
+            "language": ["en", "en", "en"],
+            "status": ["ok", "ok", "ok"],
+            "dimensions": ["transparency", "", ""],
+            "areas": ["", "", ""],
+            "tone": ["negative", "negative", "positive"],
+            "llm_dimensions": ["reliability", "inclusive_decisions", ""],
+            "llm_areas": ["retention", "", ""],
+            "llm_tone": ["negative", "", ""],
+            "llm_accept": ["yes", "ja", ""],
+        }
+    )
+    path = tmp_path / "labelled.csv"
+    rows.to_csv(path, index=False)
+    data = load_labelled([path])
+    assert data.texts == rows["text"][:2].tolist()  # only the accepted rows
+    assert [data.labels[j] for j in data.Y[0].nonzero()[0]] == ["reliability", "retention"]
+    assert data.tones == ["negative", "negative"]  # an empty suggested tone keeps the embedded one
+    rows.assign(llm_accept="").to_csv(path, index=False)
+    with pytest.raises(InputError, match="llm_accept marked"):
+        load_labelled([path])

@@ -143,3 +143,25 @@ def test_transformers_provider_on_the_same_gguf(result, tmp_path: Path) -> None:
     assert notes.message == "", notes.message
     assert notes.calls["second_opinion"].sent == 1 and notes.calls["theme_summary"].sent == 1
     assert_only_checked_output(copy, notes)
+
+
+def test_app_assistant_against_llama_cpp_server(llama_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from .test_app import SURVEY, _app, _button
+
+    # Settings the page does not show come from ANALYSER_LLM_* variables, as for the CLI.
+    for name, value in {"MAX_THEMES": "1", "MAX_ACTION_DIMENSIONS": "1", "MAX_TOKENS": "128", "MARGIN": "1"}.items():
+        monkeypatch.setenv(f"ANALYSER_LLM_{name}", value)
+    at = _app()
+    at.file_uploader[0].set_value(("survey.csv", SURVEY.encode("cp1252"), "text/csv"))
+    at.run()
+    _button(at, "Analyse").click().run()
+    at.switch_page("pages/assistant.py").run()
+    at.text_input[0].set_value(llama_server.url)
+    at.text_input[1].set_value(llama_server.alias)
+    at.number_input[1].set_value(2)  # second opinions
+    _button(at, "Save settings").click().run()
+    _button(at, "Ask the assistant").click().run()
+    assert not at.exception
+    summary = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any(f"LLM assistant (openai:{llama_server.url}" in s and "requests sent" in s for s in summary), summary
+    assert not any("Cannot reach" in s for s in summary)
