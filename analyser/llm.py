@@ -238,6 +238,7 @@ class OpenAICompatibleProvider:
         self.base_url = config.url.rstrip("/")
         self.name = f"openai:{self.base_url}:{config.model}"
         self._mode = config.structured  # resolved on the first answer when "auto"
+        self._mode_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(config.max_concurrency)
 
     def _headers(self) -> dict[str, str]:
@@ -328,6 +329,15 @@ class OpenAICompatibleProvider:
         raise AssertionError("unreachable")
 
     def complete_json(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
+        if self._mode == "auto":
+            # The first request finds the form the server accepts; the others wait for it rather than
+            # all being refused at once.
+            with self._mode_lock:
+                if self._mode == "auto":
+                    return self._complete(messages, schema)
+        return self._complete(messages, schema)
+
+    def _complete(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
         modes = ["json_schema", "json_object", "none"] if self._mode == "auto" else [self._mode]
         for i, mode in enumerate(modes):
             try:
