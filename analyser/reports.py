@@ -418,7 +418,7 @@ def render_html(report: Report) -> str:
 # ----------------------------------------------------------------- Markdown
 
 
-def _md(text: object) -> str:
+def escape_markdown(text: object) -> str:
     """Comment text as literal Markdown: markup characters escaped, one line."""
     value = " ".join(str(text).split())
     for char in "\\`*_{}[]<>()#+-!|":
@@ -470,9 +470,9 @@ def render_markdown(report: Report) -> str:
         out += ["", f"### {t('llm_actions', language)}", "", f"_{t('llm_actions_help', language)}_", ""]
         for tailored in report.assistant.actions:
             out += [
-                f"- **{_md(tailored.title)}** ({report.label_name(tailored.dimension)})",
-                f"  {_md(tailored.steps)}",
-                *([f"  > {_md(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
+                f"- **{escape_markdown(tailored.title)}** ({report.label_name(tailored.dimension)})",
+                f"  {escape_markdown(tailored.steps)}",
+                *([f"  > {escape_markdown(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
                 f"  _{t('llm_from_playbook', language)} {tailored.playbook_id}; {t('comment_ids', language)}: "
                 f"{_ids(tailored.comment_ids)}_",
             ]
@@ -512,11 +512,11 @@ def render_markdown(report: Report) -> str:
             note = report.assistant.note_for(key, theme.index) if report.assistant else None
             if note is not None:
                 out += [
-                    f"{_md(note.title)}: {_md(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_",
+                    f"{escape_markdown(note.title)}: {escape_markdown(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_",
                     "",
                 ]
             if report.quotes_allowed:
-                out += [f"> {_md(q.text)} — {q.comment_id}" + "\n" for q in theme.quotes]
+                out += [f"> {escape_markdown(q.text)} — {q.comment_id}" + "\n" for q in theme.quotes]
         if not report.themes.get(key):
             out += [t("no_themes", language), ""]
     meta = result.metadata
@@ -552,7 +552,7 @@ def render_assistant_markdown(report: Report) -> str:
         return "\n".join(out)
     for task, log in assistant.calls.items():
         if log.errors:
-            out += [f"- {task}: " + "; ".join(_md(e) for e in log.errors)]
+            out += [f"- {task}: " + "; ".join(escape_markdown(e) for e in log.errors)]
     suggestions = suggestions_frame(report.result)
     out += [
         "",
@@ -565,20 +565,20 @@ def render_assistant_markdown(report: Report) -> str:
         embedded = ", ".join(k for k in (row["dimensions"] + ";" + row["areas"]).split(";") if k)
         suggested = ", ".join(k for k in (row["llm_dimensions"] + ";" + row["llm_areas"]).split(";") if k)
         out.append(
-            f"| {_md(row['id'])} | {embedded or '—'} | {suggested or '—'} | {row['tone']} → {row['llm_tone'] or '?'} "
-            f"| {_md(row['llm_quotes']) if report.quotes_allowed else ''} |"
+            f"| {escape_markdown(row['id'])} | {embedded or '—'} | {suggested or '—'} | {row['tone']} → {row['llm_tone'] or '?'} "
+            f"| {escape_markdown(row['llm_quotes']) if report.quotes_allowed else ''} |"
         )
     out += ["", "## Theme summaries", ""]
     for note in assistant.theme_notes.values():
         out.append(
-            f"- **{report.label_name(note.label)}, {t('theme', language).lower()} {note.index}: {_md(note.title)}**: "
-            f"{_md(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_"
+            f"- **{report.label_name(note.label)}, {t('theme', language).lower()} {note.index}: {escape_markdown(note.title)}**: "
+            f"{escape_markdown(note.summary)} _({t('llm_theme_note', language, ids=_ids(note.comment_ids))})_"
         )
     out += ["", f"## {t('llm_actions', language)}", "", f"_{t('llm_actions_help', language)}_", ""]
     for tailored in assistant.actions:
         out += [
-            f"- **{_md(tailored.title)}** ({report.label_name(tailored.dimension)}): {_md(tailored.steps)}",
-            *([f"  > {_md(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
+            f"- **{escape_markdown(tailored.title)}** ({report.label_name(tailored.dimension)}): {escape_markdown(tailored.steps)}",
+            *([f"  > {escape_markdown(tailored.quote)} — {tailored.quote_id}"] if report.quotes_allowed else []),
             f"  _{t('llm_from_playbook', language)} {tailored.playbook_id}; {t('comment_ids', language)}: "
             f"{_ids(tailored.comment_ids)}_",
         ]

@@ -9,6 +9,7 @@ import streamlit as st
 from analyser.assistant import suggestions_frame
 from analyser.errors import AnalyserError
 from analyser.llm import LLMConfig
+from analyser.reports import escape_markdown
 from ui_common import (
     assistant_preview,
     label_name,
@@ -131,8 +132,8 @@ if not notes.theme_notes:
     st.caption(tr("llm_none"))
 for note in notes.theme_notes.values():
     with st.container(border=True):
-        st.markdown(f"**{label_name(note.label)} · {tr('theme')} {note.index}: {note.title}**")
-        st.write(note.summary)
+        st.markdown(f"**{label_name(note.label)} · {tr('theme')} {note.index}: {escape_markdown(note.title)}**")
+        st.markdown(escape_markdown(note.summary))
         st.caption(tr("llm_theme_note", ids=", ".join(note.comment_ids[:12])))
 
 st.subheader(tr("llm_actions"))
@@ -141,8 +142,8 @@ if not notes.actions:
     st.caption(tr("llm_none"))
 for action in notes.actions:
     with st.container(border=True):
-        st.markdown(f"**{action.title}** · {label_name(action.dimension)}")
-        st.write(action.steps)
+        st.markdown(f"**{escape_markdown(action.title)}** · {label_name(action.dimension)}")
+        st.markdown(escape_markdown(action.steps))
         if rep.quotes_allowed:
             st.text(f"“{action.quote}” — {action.quote_id}")
         st.caption(
