@@ -149,18 +149,12 @@ class AssistantReport:
         return self.theme_notes.get(f"{label}:{index}")
 
     def summary_line(self) -> str:
+        """One line in English for the command line and the run's notes (the app and reports localise it)."""
         if not self.enabled:
             return f"LLM assistant: off ({self.message})" if self.message else "LLM assistant: off."
-        failed = sum(log.failed for log in self.calls.values())
-        sent = sum(log.sent for log in self.calls.values())
-        cached = sum(log.cached for log in self.calls.values())
-        dropped = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in self.dropped.most_common())
-        return (
-            f"LLM assistant ({self.model}): {self.suggestions} of {self.asked} unsure comments got a checked "
-            f"suggestion ({self.disagreements} differ from the embedded labels), {len(self.theme_notes)} theme "
-            f"summaries, {len(self.actions)} tailored actions; {sent} requests sent, {cached} from the cache, "
-            f"{failed} failed; dropped: {dropped or 'nothing'}." + (f" {self.message}" if self.message else "")
-        )
+        from .reports import assistant_summary
+
+        return assistant_summary(self, "en")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -40,6 +40,32 @@ def t(key: str, language: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def assistant_summary(notes: AssistantReport | None, language: str) -> str:
+    """What the LLM assistant did, in the report's language (the CLI prints ``summary_line``)."""
+    if notes is None or not notes.enabled:
+        return t("llm_off", language)
+    calls = notes.calls.values()
+    dropped = ", ".join(
+        f"{n} {t('llm_reason_' + reason, language) if 'llm_reason_' + reason in ui_strings() else reason}"
+        for reason, n in notes.dropped.most_common()
+    )
+    line = t(
+        "llm_summary",
+        language,
+        model=notes.model,
+        suggestions=notes.suggestions,
+        asked=notes.asked,
+        differ=notes.disagreements,
+        themes=len(notes.theme_notes),
+        actions=len(notes.actions),
+        sent=sum(c.sent for c in calls),
+        cached=sum(c.cached for c in calls),
+        failed=sum(c.failed for c in calls),
+        dropped=dropped or t("llm_dropped_nothing", language),
+    )
+    return f"{line} {notes.message}".strip()
+
+
 @dataclass
 class Report:
     result: AnalysisResult
@@ -408,7 +434,7 @@ def render_html(report: Report) -> str:
         ("thresholds", ", ".join(f"{k} {v:.2f}" for k, v in meta.classifier["thresholds"].items())),
         ("ranking", "priority = max(0, (2·negative + mixed − 0.5·positive) / labelled) + 0.5 · at-risk share"),
         ("analyser", meta.analyser_version),
-        (t("llm_assistant", language), report.assistant.summary_line() if report.assistant else t("llm_off", language)),
+        (t("llm_assistant", language), assistant_summary(report.assistant, language)),
     ]
     lines.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in method) + "</table>")
     lines.append("</body></html>")
@@ -529,8 +555,7 @@ def render_markdown(report: Report) -> str:
         f"- taxonomy {meta.taxonomy['version']}; encoder {meta.encoder['name']} {meta.encoder['version']}; "
         f"classifier {meta.classifier['name']} {meta.classifier['version']}",
         "- thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in meta.classifier["thresholds"].items()),
-        f"- {t('llm_assistant', language)}: "
-        + (report.assistant.summary_line() if report.assistant else t("llm_off", language)),
+        f"- {t('llm_assistant', language)}: " + assistant_summary(report.assistant, language),
         "",
     ]
     return "\n".join(out)
@@ -545,7 +570,7 @@ def render_assistant_markdown(report: Report) -> str:
     out = [
         f"# {t('llm_assistant', language)}",
         "",
-        assistant.summary_line() if assistant else t("llm_off", language),
+        assistant_summary(assistant, language),
         "",
     ]
     if assistant is None:

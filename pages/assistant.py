@@ -9,10 +9,11 @@ import streamlit as st
 from analyser.assistant import suggestions_frame
 from analyser.errors import AnalyserError
 from analyser.llm import LLMConfig
-from analyser.reports import escape_markdown
+from analyser.reports import assistant_summary, escape_markdown
 from ui_common import (
     assistant_preview,
     label_name,
+    lang,
     last_assistant_run,
     llm_config,
     require,
@@ -80,7 +81,7 @@ rep = last_assistant_run(config)
 if rep is None or rep.assistant is None:
     st.stop()
 notes = rep.assistant
-(st.warning if notes.message else st.success)(notes.summary_line())
+(st.warning if notes.message else st.success)(assistant_summary(notes, lang()))
 for task, log in notes.calls.items():
     for error in log.errors:
         st.caption(f"{task}: {error}")
