@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from .llm_servers import ScriptedServer, good_answer
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = REPO / "screenshots"
@@ -137,6 +139,21 @@ def test_upload_browse_correct_and_download(app_url: str, tmp_path: Path) -> Non
             page.get_by_role("button", name="Gelabelde opmerkingen (Excel)").click()
         target = tmp_path / "labelled.xlsx"
         download.value.save_as(target)
+        # The LLM assistant against a server on a real socket (scripted answers: verbatim quotes, sent ids).
+        server = ScriptedServer(lambda body: (200, good_answer(body), 0.0))
+        try:
+            open_page("Assistent (LLM)", "De LLM-assistent staat uit", "7-assistant-off.png")
+            page.get_by_role("textbox", name="Adres van de API (base URL)").fill(server.url)
+            page.get_by_role("textbox", name="Model", exact=True).fill("scripted")
+            page.get_by_role("button", name="Instellingen opslaan").click()
+            page.get_by_role("button", name="Vraag de assistent").click()
+            page.get_by_text("kregen een gecontroleerde suggestie").wait_for()
+            page.get_by_text("Promises not kept").first.wait_for()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(SHOTS / "7-assistant.png"), full_page=True)
+        finally:
+            server.stop()
+        assert server.requests and "Noord" not in server.sent_text
         browser.close()
     sheet = load_workbook(target)["comments"]
     rows = list(sheet.iter_rows(values_only=True))
