@@ -107,6 +107,21 @@ class CueMatcher:
                         Cue(key, phrase, TermSet(list(dict.fromkeys(terms))), tuple(sequence) if needs_sequence else ())
                     )
 
+        # An index from one required word of each cue to the cue, so a sentence
+        # is checked only against the cues that can match it (a handful, not
+        # all ~150); cues made only of prefixes are always checked.
+        self._index: dict[str, dict[str, list[int]]] = {}
+        self._always: dict[str, list[int]] = {}
+        for language, cues in self.cues.items():
+            index: dict[str, list[int]] = {}
+            always = []
+            for position, cue in enumerate(cues):
+                if cue.terms.exact:
+                    index.setdefault(min(cue.terms.exact), []).append(position)
+                else:
+                    always.append(position)
+            self._index[language], self._always[language] = index, always
+
     def match(self, features: Features) -> list[dict[str, list[tuple[int, str]]]]:
         """Per comment: label -> [(sentence index, cue phrase)]."""
         return features.memo("cues", self, lambda: self._match(features))
@@ -115,10 +130,17 @@ class CueMatcher:
         out = []
         for language, processed in zip(features.languages, features.processed):
             found: dict[str, list[tuple[int, str]]] = {}
+            cues = self.cues.get(language, [])
+            index = self._index.get(language, {})
+            always = self._always.get(language, [])
             for s, tokens in enumerate(processed.tokens):
                 words = {lower for lower, _, _, _ in tokens} | {lemma for _, lemma, _, _ in tokens}
                 lemmas = [lemma for _, lemma, _, alpha in tokens if alpha]
-                for cue in self.cues.get(language, ()):
+                candidates = set(always)
+                for word in words:
+                    candidates.update(index.get(word, ()))
+                for position in sorted(candidates):  # in the taxonomy's order, as before
+                    cue = cues[position]
                     if not cue.terms.all_in(words):
                         continue
                     if cue.sequence and not _contains_sequence(lemmas, cue.sequence):

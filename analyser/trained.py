@@ -162,7 +162,11 @@ class TrainedModel:
         similarity, cues = signals
         # The zero-shot similarity is scaled to the embedding's magnitude range.
         dense = np.hstack([X.embeddings, similarity * 3.0, cues])
-        return sp.hstack([sp.csr_matrix(dense), self.vectorizers_.transform(X)]).tocsr()
+        return sp.hstack([sp.csr_matrix(dense), self._ngrams(X)]).tocsr()
+
+    def _ngrams(self, X: Features) -> sp.csr_matrix:
+        """The TF-IDF n-grams, computed once per batch: the label and tone heads share them."""
+        return X.memo("ngrams", self, lambda: self.vectorizers_.transform(X))
 
     @staticmethod
     def _stack_matrix(first: np.ndarray, signals: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -176,7 +180,7 @@ class TrainedModel:
 
     def _tone_matrix(self, X: Features) -> sp.csr_matrix:
         lexicon = self.lexicon_.predict_proba(X)
-        return sp.hstack([sp.csr_matrix(np.hstack([X.embeddings, lexicon])), self.vectorizers_.transform(X)]).tocsr()
+        return sp.hstack([sp.csr_matrix(np.hstack([X.embeddings, lexicon])), self._ngrams(X)]).tocsr()
 
     def _prepare(self) -> None:
         taxonomy = self.taxonomy or load_taxonomy()
