@@ -11,6 +11,7 @@ contract, so the pipeline does not change when one replaces another.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,9 +64,19 @@ class TermSet:
             or (bool(self.prefixes) and (word.startswith(self.prefixes) or lemma.startswith(self.prefixes)))
         )
 
-    def all_in(self, words: set[str]) -> bool:
-        """Does every term occur among the words?"""
-        return self.exact <= words and all(any(w.startswith(p) for w in words) for p in self.prefixes)
+    def all_in(self, words: set[str], ordered: list[str] | None = None) -> bool:
+        """Does every term occur among the words? ``ordered``: the words sorted, if at hand."""
+        if not self.exact <= words:
+            return False
+        if not self.prefixes:
+            return True
+        # A prefix matches iff the first word sorting at or after it starts with it.
+        ordered = ordered if ordered is not None else sorted(words)
+        for prefix in self.prefixes:
+            k = bisect_left(ordered, prefix)
+            if k == len(ordered) or not ordered[k].startswith(prefix):
+                return False
+        return True
 
 
 def _contains_sequence(words: list[str], sequence: tuple[str, ...]) -> bool:
@@ -139,9 +150,10 @@ class CueMatcher:
                 candidates = set(always)
                 for word in words:
                     candidates.update(index.get(word, ()))
+                ordered = sorted(words)
                 for position in sorted(candidates):  # in the taxonomy's order, as before
                     cue = cues[position]
-                    if not cue.terms.all_in(words):
+                    if not cue.terms.all_in(words, ordered):
                         continue
                     if cue.sequence and not _contains_sequence(lemmas, cue.sequence):
                         continue
