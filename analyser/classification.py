@@ -332,16 +332,30 @@ class LexiconToneClassifier:
             language: {part: TermSet([str(w).lower() for w in lexicon[language][part]]) for part in lexicon[language]}
             for language in lexicon
         }
+        # (language, word, lemma) -> (negator, positive, negative): survey
+        # comments repeat their words, so each is looked up once.
+        self.polarity_cache_: dict[tuple[str, str, str], tuple[bool, bool, bool]] = {}
         return self
 
+    def _polarity(self, language: str, word: str, lemma: str) -> tuple[bool, bool, bool]:
+        key = (language, word, lemma)
+        found = self.polarity_cache_.get(key)
+        if found is None:
+            lexicon = self.lexicon_.get(language) or self.lexicon_["en"]
+            if len(self.polarity_cache_) > 500_000:  # bounded memory
+                self.polarity_cache_.clear()
+            found = self.polarity_cache_[key] = (
+                lexicon["negators"].hit(word, lemma),
+                lexicon["positive"].hit(word, lemma),
+                lexicon["negative"].hit(word, lemma),
+            )
+        return found
+
     def sentence_polarity(self, tokens: list[tuple[str, str, bool, bool]], language: str) -> tuple[float, float]:
-        lexicon = self.lexicon_.get(language) or self.lexicon_["en"]
         positive = negative = 0.0
         flip_until = -1
         for k, (word, lemma, _, _) in enumerate(tokens):
-            is_negator = lexicon["negators"].hit(word, lemma)
-            is_positive = lexicon["positive"].hit(word, lemma)
-            is_negative = lexicon["negative"].hit(word, lemma)
+            is_negator, is_positive, is_negative = self._polarity(language, word, lemma)
             flipped = k <= flip_until
             if is_positive:
                 if flipped:
@@ -355,7 +369,7 @@ class LexiconToneClassifier:
                     negative += 1
             if is_negator:
                 if is_negative and not any(
-                    lexicon["positive"].hit(w, m) for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
+                    self._polarity(language, w, m)[1] for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
                 ):
                     negative += 1  # "nobody", "never" on their own
                 flip_until = k + self.negation_window
