@@ -171,13 +171,11 @@ class TrainedModel:
         self,
         encoder: Encoder,
         taxonomy: Taxonomy | None = None,
-        C: float = 8.0,
+        C: float = 16.0,
         tone_C: float = 4.0,
         stack_C: float = 1.0,
         folds: int = 5,
         max_char_features: int = 60000,
-        stack_extras: tuple[str, ...] = (),
-        knn_k: int = 10,
         random_state: int = 0,
     ) -> None:
         self.encoder = encoder
@@ -187,11 +185,6 @@ class TrainedModel:
         self.stack_C = stack_C
         self.folds = folds
         self.max_char_features = max_char_features
-        # Extra second-stage inputs: "sentence" (how much more the strongest
-        # sentence carries a label than the whole comment), "language" (a
-        # Dutch indicator, so each language gets its own offset).
-        self.stack_extras = tuple(stack_extras)
-        self.knn_k = knn_k
         self.random_state = random_state
 
     # ------------------------------------------------------------- features
@@ -211,74 +204,15 @@ class TrainedModel:
         """The TF-IDF n-grams, computed once per batch: the label and tone heads share them."""
         return X.memo("ngrams", self, lambda: self.vectorizers_.transform(X))
 
-    def _stack_matrix(
-        self,
-        first: np.ndarray,
-        signals: tuple[np.ndarray, np.ndarray],
-        X: Features,
-        coef: np.ndarray,
-        knn: np.ndarray | None = None,
-    ) -> np.ndarray:
+    @staticmethod
+    def _stack_matrix(first: np.ndarray, signals: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Second stage: every label's first-stage probability next to the signals.
 
         Labels travel together ("no thanks after the reorganisation" is
         recognition and change); the second stage learns those patterns.
-        ``coef`` are the first-stage weights the "sentence" extra reads; ``knn``
-        replaces the "knn" votes (out-of-fold votes while training).
         """
         clipped = np.clip(first, 1e-4, 1 - 1e-4)
-        extras = []
-        if "sentence" in self.stack_extras:
-            extras.append(self._sentence_lift(X, coef))
-        if "knn" in self.stack_extras:
-            extras.append(
-                knn if knn is not None else self._knn_votes(X.embeddings, self.knn_embeddings_, self.knn_labels_)
-            )
-        if "language" in self.stack_extras:
-            extras.append(np.array([[language == "nl"] for language in X.languages], dtype=np.float64))
-        return np.hstack([clipped, np.log(clipped / (1 - clipped)) / 5.0, *signals, *extras])
-
-    def _knn_votes(self, vectors: np.ndarray, reference: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """(n, labels): the similarity-weighted label share of the nearest training comments.
-
-        A local, non-linear view of the embedding space that a linear head
-        cannot draw: comments phrased like labelled ones vote for their labels.
-        """
-        k = min(self.knn_k, len(reference))
-        out = np.zeros((len(vectors), labels.shape[1]), dtype=np.float64)
-        for start in range(0, len(vectors), 2048):  # bounded memory: 2048 x n_train similarities at a time
-            sims = vectors[start : start + 2048] @ reference.T
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            weights = np.maximum(np.take_along_axis(sims, top, axis=1), 0.0)
-            votes = np.einsum("nk,nkl->nl", weights, labels[top].astype(np.float64))
-            out[start : start + 2048] = votes / np.maximum(weights.sum(axis=1, keepdims=True), 1e-6)
-        return out
-
-    @staticmethod
-    def _sentence_lift(X: Features, coef: np.ndarray) -> np.ndarray:
-        """(n, labels): the best sentence's embedding score minus the comment's.
-
-        A long comment whose one sentence is about recognition gets a diluted
-        comment vector; the sentence vector is not diluted. Row ``i`` of
-        ``coef`` holds the embedding weights that scored comment ``i``
-        (out-of-fold weights while training).
-        """
-        d = X.embeddings.shape[1]
-        comment = (
-            np.einsum("nd,nld->nl", X.embeddings, coef[..., :d]) if coef.ndim == 3 else X.embeddings @ coef[:, :d].T
-        )
-        lift = np.zeros_like(comment, dtype=np.float64)
-        if len(X.sentence_owner):
-            owner = X.sentence_owner
-            if coef.ndim == 3:
-                sentence = np.einsum("md,mld->ml", X.sentence_embeddings, coef[owner, :, :d])
-            else:
-                sentence = X.sentence_embeddings @ coef[:, :d].T
-            best = np.full(comment.shape, -np.inf)
-            np.maximum.at(best, owner, sentence)
-            has = np.isfinite(best)
-            lift[has] = (best - comment)[has]
-        return lift
+        return np.hstack([clipped, np.log(clipped / (1 - clipped)) / 5.0, *signals])
 
     def _tone_matrix(self, X: Features) -> sp.csr_matrix:
         lexicon = self.lexicon_.predict_proba(X)
@@ -308,17 +242,12 @@ class TrainedModel:
         # First stage, out of fold: calibration and the second stage learn on
         # scores for comments the heads did not see.
         oof = np.zeros(Y.shape, dtype=np.float64)
-        d = X.embeddings.shape[1]
-        # Per comment, the embedding weights of the fold heads that did not see it.
-        fold_coef = np.zeros((len(Y), n_labels, d), dtype=np.float32) if "sentence" in self.stack_extras else None
         for train_index, held_index in folds:
             for j in range(n_labels):
                 head = self._new_head(self.C).fit(
                     matrix[train_index], Y[train_index, j], sample_weight=weight[train_index]
                 )
                 oof[held_index, j] = head.decision_function(matrix[held_index])
-                if fold_coef is not None:
-                    fold_coef[held_index, j] = head.coef_.ravel()[:d]
         self.platt_ = np.zeros((n_labels, 2), dtype=np.float64)
         for j in range(n_labels):
             platt = LogisticRegression(C=1e4).fit(oof[:, [j]], Y[:, j])
@@ -327,20 +256,7 @@ class TrainedModel:
         self.coef_ = np.vstack([h.coef_.ravel() for h in heads]).astype(np.float32)
         self.intercept_ = np.array([h.intercept_[0] for h in heads], dtype=np.float32)
         # Second stage, its own out-of-fold probabilities set the thresholds.
-        if "knn" in self.stack_extras:
-            self.knn_embeddings_ = np.asarray(X.embeddings, dtype=np.float32)
-            self.knn_labels_ = Y.astype(np.uint8)
-            # Out of fold, like the first stage: a comment never votes for itself.
-            knn_oof = np.zeros(Y.shape, dtype=np.float64)
-            for train_index, held_index in folds:
-                knn_oof[held_index] = self._knn_votes(
-                    X.embeddings[held_index], X.embeddings[train_index], self.knn_labels_[train_index]
-                )
-        else:
-            knn_oof = None
-        stacked = self._stack_matrix(
-            self._calibrate_all(oof), signals, X, fold_coef if fold_coef is not None else self.coef_, knn_oof
-        )
+        stacked = self._stack_matrix(self._calibrate_all(oof), signals)
         stack_oof = np.zeros(Y.shape, dtype=np.float64)
         self.stack_coef_ = np.zeros((n_labels, stacked.shape[1]), dtype=np.float32)
         self.stack_intercept_ = np.zeros(n_labels, dtype=np.float32)
@@ -384,7 +300,7 @@ class TrainedModel:
     def predict_proba(self, X: Features) -> np.ndarray:
         signals = self._signals(X)
         first = self._calibrate_all(np.asarray(self._label_matrix(X, signals) @ self.coef_.T) + self.intercept_)
-        logits = self._stack_matrix(first, signals, X, self.coef_) @ self.stack_coef_.T + self.stack_intercept_
+        logits = self._stack_matrix(first, signals) @ self.stack_coef_.T + self.stack_intercept_
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def predict(self, X: Features) -> np.ndarray:
@@ -420,8 +336,6 @@ class TrainedModel:
             tone_coef=self.tone_coef_,
             tone_intercept=self.tone_intercept_,
         )
-        if "knn" in self.stack_extras:
-            arrays.update(knn_embeddings=self.knn_embeddings_, knn_labels=self.knn_labels_)
         np.savez_compressed(folder / "weights.npz", **arrays)
         (folder / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         meta = {
@@ -437,8 +351,6 @@ class TrainedModel:
                 "stack_C": self.stack_C,
                 "folds": self.folds,
                 "max_char_features": self.max_char_features,
-                "stack_extras": list(self.stack_extras),
-                "knn_k": self.knn_k,
                 "random_state": self.random_state,
             },
             **(card or {}),
@@ -478,8 +390,6 @@ class TrainedModel:
             stack_C=settings["stack_C"],
             folds=settings["folds"],
             max_char_features=settings["max_char_features"],
-            stack_extras=tuple(settings.get("stack_extras", ())),
-            knn_k=settings.get("knn_k", 10),
             random_state=settings["random_state"],
         )
         model._prepare()
@@ -499,9 +409,6 @@ class TrainedModel:
             model.stack_intercept_ = arrays["stack_intercept"]
             model.tone_coef_ = arrays["tone_coef"]
             model.tone_intercept_ = arrays["tone_intercept"]
-            if "knn" in model.stack_extras:
-                model.knn_embeddings_ = arrays["knn_embeddings"]
-                model.knn_labels_ = arrays["knn_labels"]
         model.tone_classes_ = list(meta["tones"])
         model.meta_ = meta
         return model
