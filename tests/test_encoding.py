@@ -120,6 +120,7 @@ def test_sentences_in_context_come_from_the_comment_pass() -> None:
     encoder = make_encoder()
     texts = [text for text, _ in IN_CONTEXT]
     groups = [group for _, group in IN_CONTEXT]
+    assert encoder._backend() is not None  # the installed package version has the one-pass route
     comments, sentences = encoder.encode_in_context(texts, groups)
     # The comment vectors are the encoder's own; the sentence vectors are close
     # to the sentences encoded alone (they see a few tokens of their neighbours).
