@@ -110,3 +110,24 @@ def test_line_breaks_end_sentences_and_lemmas_need_no_lemmatizer_pipe() -> None:
     item = TextProcessor().process(["Eerste punt\nTweede punt zonder punt\nHet werd beloofd."], ["nl"])[0]
     assert item.sentences == ["Eerste punt", "Tweede punt zonder punt", "Het werd beloofd."]
     assert ("beloofd", "beloven", False, True) in item.tokens[2]
+
+
+def test_spacy_loads_without_torch_and_torch_stays_importable() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    code = (
+        "import sys\n"
+        "from analyser.text import TextProcessor\n"
+        "TextProcessor().process(['Goed werk.'], ['nl'])\n"
+        "assert 'torch' not in sys.modules, 'spaCy pulled in torch'\n"
+        "import torch\n"
+        "print(torch.tensor([1.0]).sum().item())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1.0"
