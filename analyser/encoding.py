@@ -446,21 +446,21 @@ class CachedEncoder:
             groups.setdefault(text, group)
         unique = list(groups)
         sentence_id = f"{self.cache_id}/in-context"
-        keys = [f"{k}\x1f{text}" for text in unique for k in range(len(groups[text]))]
+        keys = [_sentence_key(text, k, groups[text]) for text in unique for k in range(len(groups[text]))]
         found = self.cache.get_many(self.cache_id, unique)
         found_sentences = self.cache.get_many(sentence_id, keys) if keys else {}
         by_key = {keys[i]: v for i, v in found_sentences.items()}
         missing = [
             t
             for i, t in enumerate(unique)
-            if i not in found or any(f"{k}\x1f{t}" not in by_key for k in range(len(groups[t])))
+            if i not in found or any(_sentence_key(t, k, groups[t]) not in by_key for k in range(len(groups[t])))
         ]
         self.hits += len(unique) - len(missing)
         self.misses += len(missing)
         comment_vectors: dict[str, np.ndarray] = {unique[i]: v for i, v in found.items()}
         if missing:
             fresh, fresh_sentences = inner(missing, [groups[t] for t in missing], progress)
-            fresh_keys = [f"{k}\x1f{t}" for t in missing for k in range(len(groups[t]))]
+            fresh_keys = [_sentence_key(t, k, groups[t]) for t in missing for k in range(len(groups[t]))]
             self.cache.put_many(self.cache_id, missing, fresh)
             if fresh_keys:
                 self.cache.put_many(sentence_id, fresh_keys, fresh_sentences)
@@ -469,12 +469,17 @@ class CachedEncoder:
         elif progress:
             progress("encoding", len(unique), len(unique))
         empty = np.zeros((0, next(iter(comment_vectors.values())).shape[0] if comment_vectors else 0), np.float32)
-        rows = [by_key[f"{k}\x1f{t}"] for t, group in zip(texts, sentences) for k in range(len(group))]
+        rows = [by_key[_sentence_key(t, k, groups[t])] for t, group in zip(texts, sentences) for k in range(len(group))]
         comment_rows = [comment_vectors[t] for t in texts]
         return (
             np.vstack(comment_rows).astype(np.float32) if comment_rows else empty,
             np.vstack(rows).astype(np.float32) if rows else empty,
         )
+
+
+def _sentence_key(text: str, k: int, sentences: list[str]) -> str:
+    """Cache key of a sentence in context: its position, its text (the split may change) and its comment's."""
+    return f"{k}\x1f{sentences[k]}\x1f{text}"
 
 
 ENCODERS: dict[str, Callable[[], Encoder]] = {
