@@ -11,6 +11,7 @@ contract, so the pipeline does not change when one replaces another.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,9 +64,19 @@ class TermSet:
             or (bool(self.prefixes) and (word.startswith(self.prefixes) or lemma.startswith(self.prefixes)))
         )
 
-    def all_in(self, words: set[str]) -> bool:
-        """Does every term occur among the words?"""
-        return self.exact <= words and all(any(w.startswith(p) for w in words) for p in self.prefixes)
+    def all_in(self, words: set[str], ordered: list[str] | None = None) -> bool:
+        """Does every term occur among the words? ``ordered``: the words sorted, if at hand."""
+        if not self.exact <= words:
+            return False
+        if not self.prefixes:
+            return True
+        # A prefix matches iff the first word sorting at or after it starts with it.
+        ordered = ordered if ordered is not None else sorted(words)
+        for prefix in self.prefixes:
+            k = bisect_left(ordered, prefix)
+            if k == len(ordered) or not ordered[k].startswith(prefix):
+                return False
+        return True
 
 
 def _contains_sequence(words: list[str], sequence: tuple[str, ...]) -> bool:
@@ -107,6 +118,21 @@ class CueMatcher:
                         Cue(key, phrase, TermSet(list(dict.fromkeys(terms))), tuple(sequence) if needs_sequence else ())
                     )
 
+        # An index from one required word of each cue to the cue, so a sentence
+        # is checked only against the cues that can match it (a handful, not
+        # all ~150); cues made only of prefixes are always checked.
+        self._index: dict[str, dict[str, list[int]]] = {}
+        self._always: dict[str, list[int]] = {}
+        for language, cues in self.cues.items():
+            index: dict[str, list[int]] = {}
+            always = []
+            for position, cue in enumerate(cues):
+                if cue.terms.exact:
+                    index.setdefault(min(cue.terms.exact), []).append(position)
+                else:
+                    always.append(position)
+            self._index[language], self._always[language] = index, always
+
     def match(self, features: Features) -> list[dict[str, list[tuple[int, str]]]]:
         """Per comment: label -> [(sentence index, cue phrase)]."""
         return features.memo("cues", self, lambda: self._match(features))
@@ -115,11 +141,19 @@ class CueMatcher:
         out = []
         for language, processed in zip(features.languages, features.processed):
             found: dict[str, list[tuple[int, str]]] = {}
+            cues = self.cues.get(language, [])
+            index = self._index.get(language, {})
+            always = self._always.get(language, [])
             for s, tokens in enumerate(processed.tokens):
                 words = {lower for lower, _, _, _ in tokens} | {lemma for _, lemma, _, _ in tokens}
                 lemmas = [lemma for _, lemma, _, alpha in tokens if alpha]
-                for cue in self.cues.get(language, ()):
-                    if not cue.terms.all_in(words):
+                candidates = set(always)
+                for word in words:
+                    candidates.update(index.get(word, ()))
+                ordered = sorted(words)
+                for position in sorted(candidates):  # in the taxonomy's order, as before
+                    cue = cues[position]
+                    if not cue.terms.all_in(words, ordered):
                         continue
                     if cue.sequence and not _contains_sequence(lemmas, cue.sequence):
                         continue
@@ -298,16 +332,30 @@ class LexiconToneClassifier:
             language: {part: TermSet([str(w).lower() for w in lexicon[language][part]]) for part in lexicon[language]}
             for language in lexicon
         }
+        # (language, word, lemma) -> (negator, positive, negative): survey
+        # comments repeat their words, so each is looked up once.
+        self.polarity_cache_: dict[tuple[str, str, str], tuple[bool, bool, bool]] = {}
         return self
 
+    def _polarity(self, language: str, word: str, lemma: str) -> tuple[bool, bool, bool]:
+        key = (language, word, lemma)
+        found = self.polarity_cache_.get(key)
+        if found is None:
+            lexicon = self.lexicon_.get(language) or self.lexicon_["en"]
+            if len(self.polarity_cache_) > 500_000:  # bounded memory
+                self.polarity_cache_.clear()
+            found = self.polarity_cache_[key] = (
+                lexicon["negators"].hit(word, lemma),
+                lexicon["positive"].hit(word, lemma),
+                lexicon["negative"].hit(word, lemma),
+            )
+        return found
+
     def sentence_polarity(self, tokens: list[tuple[str, str, bool, bool]], language: str) -> tuple[float, float]:
-        lexicon = self.lexicon_.get(language) or self.lexicon_["en"]
         positive = negative = 0.0
         flip_until = -1
         for k, (word, lemma, _, _) in enumerate(tokens):
-            is_negator = lexicon["negators"].hit(word, lemma)
-            is_positive = lexicon["positive"].hit(word, lemma)
-            is_negative = lexicon["negative"].hit(word, lemma)
+            is_negator, is_positive, is_negative = self._polarity(language, word, lemma)
             flipped = k <= flip_until
             if is_positive:
                 if flipped:
@@ -321,7 +369,7 @@ class LexiconToneClassifier:
                     negative += 1
             if is_negator:
                 if is_negative and not any(
-                    lexicon["positive"].hit(w, m) for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
+                    self._polarity(language, w, m)[1] for w, m, _, _ in tokens[k + 1 : k + 1 + self.negation_window]
                 ):
                     negative += 1  # "nobody", "never" on their own
                 flip_until = k + self.negation_window

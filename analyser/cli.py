@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--correction-weight", type=float, default=10.0, help="weight of a correction (default 10)")
     train.add_argument("--encoder", default="use-multilingual", metavar="NAME_OR_PATH", help="sentence encoder")
-    train.add_argument("--C", type=float, default=8.0, help="inverse regularisation of the label heads (default 8)")
+    train.add_argument("--C", type=float, default=16.0, help="inverse regularisation of the label heads (default 16)")
     train.add_argument("--random-state", type=int, default=0, help="seed for the cross-validation folds")
     train.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     train.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -68,21 +68,25 @@ def build_features(
     processed = processor.process(texts, languages)
     if progress:
         progress("sentences", len(texts), len(texts))
-    sentence_texts: list[str] = []
-    owners: list[int] = []
-    for i, item in enumerate(processed):
-        # A one-sentence comment is its own sentence: no second encoding needed.
-        if len(item.sentences) > 1:
-            for sentence in item.sentences[:max_sentences]:
-                sentence_texts.append(sentence)
-                owners.append(i)
-    everything = list(texts) + sentence_texts
-    vectors = encoder.encode(everything, progress)
+    # A one-sentence comment is its own sentence: no second vector needed.
+    groups = [item.sentences if len(item.sentences) > 1 else [] for item in processed]
+    in_context = getattr(encoder, "encode_in_context", None)
+    if in_context is not None:
+        # One forward pass gives the comment and its sentences (see
+        # UniversalSentenceEncoder.encode_in_context): no second encoding.
+        comment_vectors, all_sentences = in_context(list(texts), groups, progress)
+        keep = np.array([k < max_sentences for group in groups for k in range(len(group))], dtype=bool)
+        sentence_vectors = all_sentences[keep] if len(keep) else all_sentences
+    else:
+        flat = [sentence for group in groups for sentence in group[:max_sentences]]
+        vectors = encoder.encode(list(texts) + flat, progress)
+        comment_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) :]
+    owners = [i for i, group in enumerate(groups) for _ in group[:max_sentences]]
     return Features(
         texts=list(texts),
         languages=list(languages),
         processed=processed,
-        embeddings=vectors[: len(texts)],
-        sentence_embeddings=vectors[len(texts) :],
+        embeddings=comment_vectors,
+        sentence_embeddings=sentence_vectors,
         sentence_owner=np.asarray(owners, dtype=int),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -85,6 +86,7 @@ class ProcessedText:
 
 
 def _register_components() -> None:
+    from spacy.attrs import IDX
     from spacy.language import Language
 
     if "trust_line_breaks" not in Language.factories:
@@ -92,24 +94,69 @@ def _register_components() -> None:
         @Language.component("trust_line_breaks")
         def line_breaks(doc):  # type: ignore[no-untyped-def]
             # A line break ends a sentence: list items rarely end in a full stop.
-            for token in doc[1:]:
-                if "\n" in doc[token.i - 1].text:
-                    token.is_sent_start = True
+            # Found in the text rather than token by token: making a Token
+            # object per word is what costs time in spaCy.
+            text = doc.text
+            position = text.find("\n")
+            if position < 0:
+                return doc
+            starts = doc.to_array(IDX).tolist()
+            while position >= 0:
+                k = bisect_right(starts, position)  # the token after the one holding the line break
+                if 0 < k < len(doc):
+                    doc[k].is_sent_start = True
+                position = text.find("\n", position + 1)
             return doc
+
+
+def _import_spacy():  # type: ignore[no-untyped-def]
+    """Import spaCy without letting thinc import torch.
+
+    thinc (spaCy's machine-learning layer) imports torch when it is installed,
+    which takes more than a second, and the blank pipelines here never use
+    it. A ``None`` entry in ``sys.modules`` makes that import fail quietly
+    inside thinc; it is removed again, so torch stays importable for the
+    transformers encoder. If torch is already loaded, nothing changes.
+    """
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
 
 
 @lru_cache(maxsize=4)
 def load_pipeline(language: str):  # type: ignore[no-untyped-def]
-    """A blank spaCy pipeline for Dutch or English with sentences and lemmas."""
-    import spacy
-
+    """A blank spaCy pipeline for Dutch or English with sentences (lemmas: :func:`lemma_table`)."""
+    spacy = _import_spacy()
     _register_components()
     nlp = spacy.blank(language)
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("trust_line_breaks")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
     return nlp
+
+
+@lru_cache(maxsize=4)
+def lemma_table(language: str):  # type: ignore[no-untyped-def]
+    """spaCy's lemma lookup table (spacy-lookups-data), read directly.
+
+    The lemmatizer pipe would look up every token again, a Token object per
+    word, while ``TextProcessor`` does its own lookup with simplemma as the
+    fallback.
+    """
+    _import_spacy()
+    from spacy.lookups import load_lookups
+
+    return load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
 
 
 class TextProcessor:
@@ -131,33 +178,49 @@ class TextProcessor:
         return simplemma.lemmatize(lower, lang=language)
 
     def process(self, texts: list[str], languages: list[str]) -> list[ProcessedText]:
+        _import_spacy()
+        from spacy.attrs import IDX, IS_ALPHA, IS_SPACE, IS_STOP, LENGTH, ORTH, SENT_START
+
         out: list[ProcessedText | None] = [None] * len(texts)
         for language in self.languages:
             idx = [i for i, lang in enumerate(languages) if lang == language]
             if not idx:
                 continue
             nlp = load_pipeline(language)
-            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            table = lemma_table(language)
+            strings = nlp.vocab.strings
+            # One entry per distinct word form: (lower case, lemma, is stop word, is alphabetic).
+            words: dict[int, tuple[str, str, bool, bool]] = {}
             docs = nlp.pipe((texts[i][: self.max_chars] for i in idx), batch_size=self.batch_size)
             for i, doc in zip(idx, docs):
+                # Token attributes as one array per comment: no Token objects.
+                rows = doc.to_array([ORTH, IS_STOP, IS_ALPHA, IS_SPACE, SENT_START, IDX, LENGTH]).tolist()
+                text = doc.text
                 sentences, tokens = [], []
-                for sent in doc.sents:
-                    text = sent.text.strip()
-                    if not text:
+                begin = 0
+                for k in range(1, len(rows) + 1):
+                    if k < len(rows) and rows[k][4] != 1:
                         continue
-                    sentences.append(text)
-                    tokens.append(
-                        [
-                            (
-                                t.lower_,
-                                self._lemma(language, t.lower_, table.get(t.lower_, "")),
-                                t.is_stop,
-                                t.is_alpha,
-                            )
-                            for t in sent
-                            if not t.is_space
-                        ]
-                    )
+                    first, last = rows[begin], rows[k - 1]
+                    sentence = text[first[5] : last[5] + last[6]].strip()
+                    if sentence:
+                        sentences.append(sentence)
+                        entry = []
+                        for orth, stop, alpha, space, _, _, _ in rows[begin:k]:
+                            if space:
+                                continue
+                            word = words.get(orth)
+                            if word is None:
+                                lower = strings[orth].lower()
+                                word = words[orth] = (
+                                    lower,
+                                    self._lemma(language, lower, table.get(lower, "")),
+                                    bool(stop),
+                                    bool(alpha),
+                                )
+                            entry.append(word)
+                        tokens.append(entry)
+                    begin = k
                 out[i] = ProcessedText(sentences=sentences or [texts[i]], tokens=tokens or [[]])
         for i, item in enumerate(out):
             if item is None:  # a language without a pipeline: the text as one sentence

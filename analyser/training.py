@@ -206,7 +206,7 @@ def train(
     test_paths: list[str | Path] | None = None,
     corrections: list[str | Path] | None = None,
     correction_weight: float = 10.0,
-    C: float = 8.0,
+    C: float = 16.0,
     random_state: int = 0,
     progress: Progress | None = None,
     use_cache: bool = True,

@@ -101,3 +101,18 @@ def test_parse_label_cell() -> None:
     assert parse_label_cell("") == []
     assert parse_label_cell(float("nan")) == []
     assert parse_label_cell(["empathy"]) == ["empathy"]
+
+
+def test_indexed_cue_matching_equals_checking_every_cue(analyser) -> None:  # type: ignore[no-untyped-def]
+    texts = [c[0] for c in CLEAR] + [
+        "Er wordt nooit iets gedaan met de resultaten van de enquête.",
+        "We were never asked; decisions are made behind closed doors and promises get broken.",
+    ]
+    features = build_features(texts, [c[1] for c in CLEAR] + ["nl", "en"], analyser.encoder, analyser.processor)
+    indexed = CueMatcher(load_taxonomy())
+    found = indexed._match(features)
+    assert sum(len(f) for f in found) >= len(CLEAR)
+    # Without the index every cue is checked in the taxonomy's order: the same matches, in the same order.
+    indexed._always = {language: list(range(len(cues))) for language, cues in indexed.cues.items()}
+    indexed._index = {language: {} for language in indexed.cues}
+    assert indexed._match(features) == found

@@ -101,3 +101,59 @@ def test_e5_small_encoder_is_multilingual() -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similarity = vectors @ vectors.T
     assert similarity[0, 1] > similarity[0, 3] and similarity[2, 3] > similarity[2, 1]
+
+
+IN_CONTEXT = [
+    (
+        "Onze teamleider luistert goed. Maar van hogerop horen we niets.\nEn beloftes worden niet nagekomen.",
+        ["Onze teamleider luistert goed.", "Maar van hogerop horen we niets.", "En beloftes worden niet nagekomen."],
+    ),
+    ("Nobody thanked us.", []),
+    (
+        "Great colleagues. The reorganisation was handled badly, people are leaving.",
+        ["Great colleagues.", "The reorganisation was handled badly, people are leaving."],
+    ),
+]
+
+
+def test_sentences_in_context_come_from_the_comment_pass() -> None:
+    encoder = make_encoder()
+    texts = [text for text, _ in IN_CONTEXT]
+    groups = [group for _, group in IN_CONTEXT]
+    assert encoder._backend() is not None  # the installed package version has the one-pass route
+    comments, sentences = encoder.encode_in_context(texts, groups)
+    # The comment vectors are the encoder's own; the sentence vectors are close
+    # to the sentences encoded alone (they see a few tokens of their neighbours).
+    assert np.allclose(comments, encoder.encode(texts), atol=1e-5)
+    alone = encoder.encode([s for group in groups for s in group])
+    assert sentences.shape == alone.shape == (5, 512)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-5)
+    assert ((sentences * alone).sum(axis=1) > 0.85).all()
+    # A sentence is closer to itself alone than to the other sentences.
+    assert (np.argmax(sentences @ alone.T, axis=1) == np.arange(5)).all()
+
+
+def test_embedding_cache_keeps_sentences_in_context(tmp_path: Path) -> None:
+    texts = [text for text, _ in IN_CONTEXT] + [IN_CONTEXT[0][0]]
+    groups = [group for _, group in IN_CONTEXT] + [IN_CONTEXT[0][1]]
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    encoder = CachedEncoder(make_encoder(), cache)
+    comments, sentences = encoder.encode_in_context(texts, groups)
+    assert comments.shape == (4, 512) and sentences.shape == (8, 512)
+    assert np.allclose(comments[3], comments[0]) and np.allclose(sentences[5:], sentences[:3])
+    assert encoder.misses == 3
+    again = CachedEncoder(make_encoder(), cache)
+    comments2, sentences2 = again.encode_in_context(texts, groups)
+    assert again.misses == 0 and again.hits == 3
+    assert np.allclose(comments2, comments) and np.allclose(sentences2, sentences)
+    # Plain encode shares the comment vectors.
+    assert np.allclose(again.encode(texts[:1]), comments[:1]) and again.misses == 0
+
+
+def test_encoders_without_a_context_pass_encode_sentences_alone(tmp_path: Path) -> None:
+    counting = CountingEncoder()
+    encoder = CachedEncoder(counting, EmbeddingCache(tmp_path / "cache.sqlite"))
+    comment, sentences = encoder.encode_in_context([IN_CONTEXT[2][0]], [IN_CONTEXT[2][1]])
+    assert counting.seen == [IN_CONTEXT[2][0], *IN_CONTEXT[2][1]]
+    assert np.allclose(sentences, counting.inner.encode(IN_CONTEXT[2][1]), atol=1e-5)
+    assert np.allclose(comment, counting.inner.encode([IN_CONTEXT[2][0]]), atol=1e-5)

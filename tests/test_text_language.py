@@ -71,3 +71,63 @@ def test_fixed_language_and_bad_choice() -> None:
     assert make_detector("en").detect(["Wir werden nie gefragt"])[0].language == "en"
     with pytest.raises(ConfigurationError, match="Use auto, nl or en"):
         make_detector("de")
+
+
+def test_one_pass_language_detection_matches_py3langid() -> None:
+    # The detector reuses one scan of the text for both questions; py3langid's
+    # own two-model route must give the same answers.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    texts = [
+        "Onze leidinggevende luistert nooit naar ons.",
+        "Management never listens to us.",
+        "Das ist ein ganz normaler deutscher Satz über die Arbeit hier.",
+        "C'est une phrase en français sur le travail ici.",
+        "ok",
+        "",
+        "Top!",
+    ]
+    fast = Py3LangidDetector()
+    assert fast.detect(["warm"]) and fast._fast
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    restricted = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    restricted.set_languages(["nl", "en"])
+    for text, guess in zip(texts, fast.detect(texts)):
+        expected = None
+        if len(text.split()) >= fast.min_words_for_other:
+            top, probability = full.classify(text)
+            if top not in ("af", "fy", "li", "lb", "nl", "en") and probability >= fast.other_confidence:
+                expected = (top, probability)
+        expected = expected or restricted.classify(text)
+        assert guess.language == expected[0], text
+        assert guess.confidence == pytest.approx(expected[1], abs=1e-5)
+
+
+def test_line_breaks_end_sentences_and_lemmas_need_no_lemmatizer_pipe() -> None:
+    from analyser.text import load_pipeline
+
+    assert "lemmatizer" not in load_pipeline("nl").pipe_names
+    item = TextProcessor().process(["Eerste punt\nTweede punt zonder punt\nHet werd beloofd."], ["nl"])[0]
+    assert item.sentences == ["Eerste punt", "Tweede punt zonder punt", "Het werd beloofd."]
+    assert ("beloofd", "beloven", False, True) in item.tokens[2]
+
+
+def test_spacy_loads_without_torch_and_torch_stays_importable() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    code = (
+        "import sys\n"
+        "from analyser.text import TextProcessor\n"
+        "TextProcessor().process(['Goed werk.'], ['nl'])\n"
+        "assert 'torch' not in sys.modules, 'spaCy pulled in torch'\n"
+        "import torch\n"
+        "print(torch.tensor([1.0]).sum().item())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1.0"

@@ -130,3 +130,16 @@ def test_each_encoder_finds_its_bundled_model() -> None:
     assert default_model_name("transformers:/models/My Model") == "trust-transformers-models-My-Model"
     assert resolve_model_dir("custom").parent.name == "models"
     assert resolve_model_dir("/tmp/somewhere/model") == Path("/tmp/somewhere/model")
+
+
+def test_character_ngrams_word_by_word_equal_scikit_learn() -> None:
+    from analyser.trained import _Vectorizers
+
+    train_texts = load_labelled([REPO / "data" / "train"]).texts[:400]
+    vectorizers = _Vectorizers.new(20000)
+    vectorizers.char.fit(train_texts)
+    texts = [*train_texts[:50], "", "İstanbul  ÉÉN\ttwee\nDRIE", "a", "Nobody asked us. NOBODY!"]
+    expected = vectorizers.char.transform(texts)
+    for _ in range(2):  # the second time from the word cache
+        got = vectorizers._char_transform(texts)
+        assert got.shape == expected.shape and abs(got - expected).max() < 1e-12
