@@ -316,12 +316,12 @@ class Assistant:
         return "\n".join(lines), aliases
 
     def _send(
-        self, requests: list[Request], report: AssistantReport, progress: Progress | None = None
+        self, requests: list[Request], notes: AssistantReport, progress: Progress | None = None
     ) -> list[tuple[Request, dict[str, Any] | None]]:
         """All requests, at most max_concurrency at a time; failures are counted, not raised."""
         if not requests:
             return []
-        log = report.calls.setdefault(requests[0].task, CallLog())
+        log = notes.calls.setdefault(requests[0].task, CallLog())
 
         def one(request: Request) -> tuple[Request, dict[str, Any] | None]:
             try:
@@ -330,7 +330,7 @@ class Assistant:
             except LLMError as exc:
                 log.failed += 1
                 if exc.kind == "schema":
-                    report.dropped["answer_breaks_schema"] += 1
+                    notes.dropped["answer_breaks_schema"] += 1
                 if len(log.errors) < 5:
                     log.errors.append(str(exc))
                 return request, None
@@ -343,14 +343,14 @@ class Assistant:
                     progress(requests[0].task, done, len(requests))
         return answers
 
-    def _ready(self, report: AssistantReport) -> bool:
+    def _ready(self, notes: AssistantReport) -> bool:
         """Check the model once; a server that is down ends the assistant's run with one message."""
-        if report.message:
+        if notes.message:
             return False
         try:
             self.provider.check()
         except LLMError as exc:
-            report.message = f"{exc} The embedded results stand."
+            notes.message = f"{exc} The embedded results stand."
             return False
         return True
 
@@ -401,19 +401,19 @@ class Assistant:
         return requests
 
     def second_opinion(
-        self, result: AnalysisResult, report: AssistantReport | None = None, progress: Progress | None = None
+        self, result: AnalysisResult, notes: AssistantReport | None = None, progress: Progress | None = None
     ) -> AssistantReport:
         """Add the checked suggestions as llm_* columns of ``result.comments`` (in place)."""
-        report = report or self.new_report()
+        notes = notes or self.new_report()
         comments = result.comments
         n = len(comments)
         columns = {name: [""] * n for name in SUGGESTION_COLUMNS}
-        requests = self.second_opinion_requests(result, report.redactions)
-        if requests and self._ready(report):
+        requests = self.second_opinion_requests(result, notes.redactions)
+        if requests and self._ready(notes):
             kinds = {label.key: label.kind for label in result.taxonomy.labels}
-            for request, answer in self._send(requests, report, progress):
+            for request, answer in self._send(requests, notes, progress):
                 rows: dict[str, int] = request.context["rows"]
-                report.asked += len(rows)
+                notes.asked += len(rows)
                 if answer is None:
                     for row in rows.values():
                         columns["llm_status"][row] = "failed"
@@ -422,10 +422,10 @@ class Assistant:
                 for item in answer["comments"]:
                     alias = str(item.get("id", ""))
                     if alias not in rows:
-                        report.dropped["unknown_comment_id"] += 1
+                        notes.dropped["unknown_comment_id"] += 1
                         continue
                     if alias in answered:
-                        report.dropped["repeated_comment_id"] += 1
+                        notes.dropped["repeated_comment_id"] += 1
                         continue
                     answered.add(alias)
                     row = rows[alias]
@@ -435,18 +435,18 @@ class Assistant:
                     for entry in item["labels"]:
                         label, quote = str(entry.get("label", "")), str(entry.get("quote", ""))
                         if label not in kinds:
-                            report.dropped["unknown_label"] += 1
+                            notes.dropped["unknown_label"] += 1
                             problems.append(f"unknown label {label!r}")
                             continue
                         verbatim = find_verbatim(quote, text)
                         if verbatim is None:
-                            report.dropped["quote_not_verbatim"] += 1
+                            notes.dropped["quote_not_verbatim"] += 1
                             problems.append(f"{label}: quote not in the comment")
                             continue
                         kept.setdefault(label, verbatim)
                     tone = str(item.get("tone", ""))
                     if tone not in result.taxonomy.tone_keys:
-                        report.dropped["unknown_tone"] += 1
+                        notes.dropped["unknown_tone"] += 1
                         problems.append(f"unknown tone {tone!r}")
                         tone = ""
                     if item["labels"] and not kept:
@@ -467,29 +467,29 @@ class Assistant:
                     columns["llm_tone"][row] = tone
                     columns["llm_quotes"][row] = " | ".join(f"{k}: {q}" for k, q in kept.items())
                     columns["llm_dropped"][row] = "; ".join(problems)
-                    report.suggestions += 1
-                    report.disagreements += not same
+                    notes.suggestions += 1
+                    notes.disagreements += not same
                 for alias, row in rows.items():
                     if alias not in answered:
-                        report.dropped["comment_not_answered"] += 1
+                        notes.dropped["comment_not_answered"] += 1
                         columns["llm_status"][row] = "not answered"
         for name, values in columns.items():
             comments[name] = values
-        result.assistant = report
-        return report
+        result.assistant = notes
+        return notes
 
     # ---------------------------------------------------------- 2. theme titles and summaries
-    def theme_requests(self, report_: Report, redactions: Counter[str] | None = None) -> list[Request]:
+    def theme_requests(self, leader_report: Report, redactions: Counter[str] | None = None) -> list[Request]:
         prompt = self._prompt("theme_summary")
         counts = redactions if redactions is not None else Counter()
-        comments = report_.result.comments
+        comments = leader_report.result.comments
         by_id: dict[str, str] = {}
         for ident, text in zip(comments["id"].astype(str), comments["text"]):
             by_id.setdefault(ident, text)
         requests = []
         # The largest themes first, up to the configured number (each is one request).
         ranked = sorted(
-            ((key, theme) for key, themes in report_.themes.items() for theme in themes),
+            ((key, theme) for key, themes in leader_report.themes.items() for theme in themes),
             key=lambda kt: -kt[1].size,
         )[: self.config.max_themes]
         for key, theme in ranked:
@@ -498,7 +498,7 @@ class Assistant:
             ids = list(dict.fromkeys([q.comment_id for q in theme.quotes] + theme.comment_ids))[:THEME_COMMENTS]
             block, aliases = self._comment_block(ids, [by_id[i] for i in ids], counts)
             phrases = ", ".join(theme.key_phrases.get(language) or theme.name(language).split(", "))
-            label = report_.label_name(key) if key != "other" else "other"
+            label = leader_report.label_name(key) if key != "other" else "other"
             requests.append(
                 Request(
                     task="theme_summary",
@@ -513,47 +513,49 @@ class Assistant:
         return requests
 
     def describe_themes(
-        self, report_: Report, report: AssistantReport | None = None, progress: Progress | None = None
+        self, leader_report: Report, notes: AssistantReport | None = None, progress: Progress | None = None
     ) -> AssistantReport:
-        report = report or self.new_report()
-        requests = self.theme_requests(report_, report.redactions)
-        if not requests or not self._ready(report):
-            return report
-        for request, answer in self._send(requests, report, progress):
+        notes = notes or self.new_report()
+        requests = self.theme_requests(leader_report, notes.redactions)
+        if not requests or not self._ready(notes):
+            return notes
+        for request, answer in self._send(requests, notes, progress):
             if answer is None:
                 continue
             title, summary = " ".join(answer["title"].split()), " ".join(answer["summary"].split())
             cited = [request.aliases[a] for a in answer["comment_ids"] if a in request.aliases]
             unknown = [a for a in answer["comment_ids"] if a not in request.aliases]
             if unknown:
-                report.dropped["unknown_comment_id"] += len(unknown)
+                notes.dropped["unknown_comment_id"] += len(unknown)
             if _echoes(request, title, summary):
-                report.dropped["answer_repeats_the_instructions"] += 1
+                notes.dropped["answer_repeats_the_instructions"] += 1
                 continue
             if not title or not summary or len(title) > MAX_TITLE or len(summary) > MAX_SUMMARY:
-                report.dropped["empty_or_overlong_text"] += 1
+                notes.dropped["empty_or_overlong_text"] += 1
                 continue
             if not cited:
-                report.dropped["summary_cites_no_sent_comment"] += 1
+                notes.dropped["summary_cites_no_sent_comment"] += 1
                 continue
             label, index = request.context["label"], request.context["index"]
-            report.theme_notes[f"{label}:{index}"] = ThemeNote(
+            notes.theme_notes[f"{label}:{index}"] = ThemeNote(
                 label=label, index=index, language=request.language, title=title, summary=summary, comment_ids=cited
             )
-        return report
+        return notes
 
     # ---------------------------------------------------------- 3. tailored actions
-    def action_requests(self, report_: Report, redactions: Counter[str] | None = None) -> list[Request]:
+    def action_requests(self, leader_report: Report, redactions: Counter[str] | None = None) -> list[Request]:
         from .actions import load_playbook
 
         prompt = self._prompt("tailored_actions")
         playbook = load_playbook()
         counts = redactions if redactions is not None else Counter()
-        comments = report_.result.comments
+        comments = leader_report.result.comments
         labelled = comments[comments["status"].isin(("ok", "duplicate"))]
-        language = report_.language
+        language = leader_report.language
         requests = []
-        for standing in [s for s in report_.plan.standings if s.priority > 0][: self.config.max_action_dimensions]:
+        for standing in [s for s in leader_report.plan.standings if s.priority > 0][
+            : self.config.max_action_dimensions
+        ]:
             key = standing.key
             members = labelled[
                 labelled["dimensions"].str.split(";").map(lambda ks, k=key: k in ks)
@@ -568,11 +570,11 @@ class Assistant:
             book = "\n".join(f"- {a.id}: {a.title[language]} - {' '.join(a.steps[language].split())}" for a in actions)
             themes = "; ".join(
                 (
-                    report_.assistant.note_for(key, th.index).title
-                    if report_.assistant and report_.assistant.note_for(key, th.index)
+                    leader_report.assistant.note_for(key, th.index).title
+                    if leader_report.assistant and leader_report.assistant.note_for(key, th.index)
                     else th.name(language)
                 )
-                for th in report_.themes.get(key, [])
+                for th in leader_report.themes.get(key, [])
             )
             requests.append(
                 Request(
@@ -581,7 +583,7 @@ class Assistant:
                     language=language,
                     messages=prompt.messages(
                         language,
-                        dimension=f"{key} ({report_.label_name(key)})",
+                        dimension=f"{key} ({leader_report.label_name(key)})",
                         playbook=book,
                         themes=themes or "-",
                         comments=block,
@@ -599,32 +601,32 @@ class Assistant:
         return requests
 
     def tailor_actions(
-        self, report_: Report, report: AssistantReport | None = None, progress: Progress | None = None
+        self, leader_report: Report, notes: AssistantReport | None = None, progress: Progress | None = None
     ) -> AssistantReport:
-        report = report or self.new_report()
-        requests = self.action_requests(report_, report.redactions)
-        if not requests or not self._ready(report):
-            return report
+        notes = notes or self.new_report()
+        requests = self.action_requests(leader_report, notes.redactions)
+        if not requests or not self._ready(notes):
+            return notes
         # An id can stand for several answers (one per open question): a quote may come from any of them.
         texts: dict[str, list[str]] = {}
-        for ident, text in zip(report_.result.comments["id"].astype(str), report_.result.comments["text"]):
+        for ident, text in zip(leader_report.result.comments["id"].astype(str), leader_report.result.comments["text"]):
             texts.setdefault(ident, []).append(text)
-        for request, answer in self._send(requests, report, progress):
+        for request, answer in self._send(requests, notes, progress):
             if answer is None:
                 continue
             for item in answer["actions"][:ACTIONS_PER_DIMENSION]:
                 if item["playbook_id"] not in request.context["playbook_ids"]:
-                    report.dropped["unknown_playbook_id"] += 1
+                    notes.dropped["unknown_playbook_id"] += 1
                     continue
                 unknown = [a for a in item["comment_ids"] if a not in request.aliases]
                 if unknown:
-                    report.dropped["unknown_comment_id"] += len(unknown)
+                    notes.dropped["unknown_comment_id"] += len(unknown)
                 if _echoes(request, item["title"], item["steps"]):
-                    report.dropped["answer_repeats_the_instructions"] += 1
+                    notes.dropped["answer_repeats_the_instructions"] += 1
                     continue
                 cited = [request.aliases[a] for a in item["comment_ids"] if a in request.aliases]
                 if not cited:
-                    report.dropped["action_cites_no_sent_comment"] += 1
+                    notes.dropped["action_cites_no_sent_comment"] += 1
                     continue
                 quote, quote_id = None, ""
                 for ident in cited:
@@ -633,13 +635,13 @@ class Assistant:
                         quote_id = ident
                         break
                 if not quote:
-                    report.dropped["quote_not_verbatim"] += 1
+                    notes.dropped["quote_not_verbatim"] += 1
                     continue
                 title, steps = " ".join(item["title"].split()), " ".join(item["steps"].split())
                 if not title or not steps or len(title) > MAX_TITLE or len(steps) > MAX_SUMMARY:
-                    report.dropped["empty_or_overlong_text"] += 1
+                    notes.dropped["empty_or_overlong_text"] += 1
                     continue
-                report.actions.append(
+                notes.actions.append(
                     TailoredAction(
                         dimension=request.context["dimension"],
                         playbook_id=item["playbook_id"],
@@ -651,14 +653,14 @@ class Assistant:
                         quote_id=quote_id,
                     )
                 )
-        return report
+        return notes
 
     # ---------------------------------------------------------- all of it
-    def preview(self, result: AnalysisResult, report_: Report | None = None) -> list[dict[str, Any]]:
+    def preview(self, result: AnalysisResult, leader_report: Report | None = None) -> list[dict[str, Any]]:
         """Exactly the messages that would be sent, without sending anything."""
         requests = self.second_opinion_requests(result)
-        if report_ is not None:
-            requests += self.theme_requests(report_) + self.action_requests(report_)
+        if leader_report is not None:
+            requests += self.theme_requests(leader_report) + self.action_requests(leader_report)
         return [r.to_dict() for r in requests]
 
 
