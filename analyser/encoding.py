@@ -48,6 +48,8 @@ class _BatchedEncoder(ABC):
     name = "base"
     version = "0"
     batch_size = 64
+    # Safe to use in a forked worker process (see parallel.py); torch is not.
+    fork_safe = False
 
     @abstractmethod
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
@@ -76,6 +78,7 @@ class UniversalSentenceEncoder(_BatchedEncoder):
     """
 
     name = "use-multilingual"
+    fork_safe = True
 
     def __init__(self, threads: int | None = None, batch_size: int = 64) -> None:
         self.threads = threads or max(1, os.cpu_count() or 1)
@@ -102,6 +105,15 @@ class UniversalSentenceEncoder(_BatchedEncoder):
     @property
     def dimension(self) -> int:
         return 512
+
+    def limit_threads(self, threads: int) -> None:
+        """Use this many BLAS threads from now on (a worker process takes one)."""
+        self.threads = threads
+        if self._model is not None:
+            self._model.threads = threads
+            backend = getattr(self._model, "_backend", None)
+            if backend is not None:
+                backend.threads = threads
 
     # ------------------------------------------------- sentences in context
     def _backend(self):  # type: ignore[no-untyped-def]
@@ -398,6 +410,12 @@ class CachedEncoder:
         self.version = encoder.version
         self.hits = 0
         self.misses = 0
+        self.fork_safe = bool(getattr(encoder, "fork_safe", False))
+
+    def limit_threads(self, threads: int) -> None:
+        limit = getattr(self.encoder, "limit_threads", None)
+        if limit is not None:
+            limit(threads)
 
     @property
     def cache_id(self) -> str:

@@ -49,6 +49,11 @@ class Py3LangidDetector:
         self._pair: list[int] = []
         self._fast = False
 
+    def load(self) -> None:
+        """Read the model now (the first ``detect`` would): before worker processes fork."""
+        if self._full is None:
+            self._load()
+
     def _load(self) -> None:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

@@ -9,6 +9,7 @@ back, in the input's order, with a status that says whether and why it was
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from .encoding import DEFAULT_ENCODER, CachedEncoder, Encoder, make_encoder
 from .features import build_features
 from .language import make_detector
 from .llm import LLMConfig
+from .parallel import map_batches, resolve_workers
 from .paths import cache_dir as default_cache_dir
 from .reading import InputInfo, SurveyTable, read_survey, select_columns
 from .registry import make
@@ -68,11 +70,32 @@ class Settings:
     language: str = "auto"
     max_chars: int = 20000
     batch_size: int = 2048
+    # Worker processes for labelling: 0 = automatic (the cores, for inputs of at
+    # least min_rows_for_workers comments, when it is safe; see parallel.py), 1 = none.
+    workers: int = 0
+    min_rows_for_workers: int = 2000
     use_cache: bool = True
     cache_dir: str | None = None
     taxonomy_path: str | None = None
     # The optional LLM assistant (off unless configured): a second opinion on unsure comments.
     llm: LLMConfig | None = None
+
+
+@dataclass
+class LabelledBatch:
+    """What labelling gives for one batch; label arrays cover the supported rows only."""
+
+    languages: list[str]
+    supported: np.ndarray  # (n,) bool
+    scores: np.ndarray  # (k, labels) for the k supported rows
+    predicted: np.ndarray
+    tones: list[str]
+    evidence: list[str]
+    cues: list[str]
+    embeddings: np.ndarray
+    timings: dict[str, float]
+    cache_hits: int = 0
+    cache_misses: int = 0
 
 
 @dataclass
@@ -90,6 +113,7 @@ class RunMetadata:
     counts: dict[str, int] = field(default_factory=dict)
     cache: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    workers: int = 1  # processes that labelled the comments (see parallel.py)
     python: str = platform.python_version()
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,10 +178,77 @@ class Analyser:
         self.assistant = assistant_from_config(self.settings.llm)
         self._fitted = False
 
+    def label_batch(self, texts: list[str], progress: Progress | None = None) -> LabelledBatch:
+        """Language, features, labels, tone and evidence for a batch of comments.
+
+        A pure function of the fitted models, so batches can run in worker
+        processes; rows in a language other than Dutch or English come back
+        unsupported and unlabelled.
+        """
+        self.fit()
+        timings: dict[str, float] = {}
+        hits, misses = getattr(self.encoder, "hits", 0), getattr(self.encoder, "misses", 0)
+        t = time.perf_counter()
+        guesses = self.detector.detect(texts)
+        supported = np.array([guess.supported for guess in guesses], dtype=bool)
+        languages = [guess.language for guess in guesses]
+        keep = np.flatnonzero(supported)
+        timings["language"] = time.perf_counter() - t
+        if not len(keep):
+            labels = len(self.classifier.labels_)
+            return LabelledBatch(
+                languages=languages,
+                supported=supported,
+                scores=np.zeros((0, labels), dtype=np.float32),
+                predicted=np.zeros((0, labels), dtype=bool),
+                tones=[],
+                evidence=[],
+                cues=[],
+                embeddings=np.zeros((0, 0), dtype=np.float32),
+                timings=timings,
+            )
+        t = time.perf_counter()
+        features = build_features(
+            [texts[i] for i in keep], [languages[i] for i in keep], self.encoder, self.processor, progress
+        )
+        timings["features"] = time.perf_counter() - t
+        t = time.perf_counter()
+        proba = self.classifier.predict_proba(features)
+        explained = self.classifier.explain(features, proba)
+        tone_proba = self.tone_classifier.predict_proba(features)
+        timings["classify"] = time.perf_counter() - t
+        return LabelledBatch(
+            languages=languages,
+            supported=supported,
+            scores=proba.astype(np.float32),
+            predicted=proba >= self.classifier.thresholds_,
+            tones=[TONES[j] for j in tone_proba.argmax(axis=1)],
+            evidence=[item.sentence for item in explained],
+            cues=["; ".join(f"{key}: {', '.join(found)}" for key, found in item.cues.items()) for item in explained],
+            embeddings=features.embeddings,
+            timings=timings,
+            cache_hits=getattr(self.encoder, "hits", 0) - hits,
+            cache_misses=getattr(self.encoder, "misses", 0) - misses,
+        )
+
+    def _worker_setup(self, workers: int) -> Callable[[], None]:
+        """What a worker process does first: its share of the cores for BLAS."""
+
+        def setup() -> None:
+            limit = getattr(self.encoder, "limit_threads", None)
+            if limit is not None:
+                limit(max(1, (os.cpu_count() or 1) // workers))
+
+        return setup
+
     def fit(self) -> Analyser:
         if not self._fitted:
             self.classifier.fit()
             self.tone_classifier.fit()
+            # Everything loaded here is shared with forked workers, not read again in each.
+            load_detector = getattr(self.detector, "load", None)
+            if load_detector is not None:
+                load_detector()
             self._fitted = True
         return self
 
@@ -188,15 +279,10 @@ class Analyser:
                 status[i] = STATUS_NO_CONTENT
         t = tick("normalise", t)
 
-        languages = np.array([""] * n, dtype=object)
-        candidates = np.flatnonzero(status == STATUS_OK)
-        for i, guess in zip(candidates, self.detector.detect([texts[i] for i in candidates])):
-            languages[i] = guess.language
-            if not guess.supported:
-                status[i] = STATUS_UNSUPPORTED
-        t = tick("language", t)
-
+        # Repeated answers are labelled once: the first copy goes through the
+        # stages, the others take its language, status and labels.
         duplicate_of = np.array([""] * n, dtype=object)
+        original = np.arange(n)
         first_seen: dict[tuple[str, str], int] = {}
         question = frame["question"].tolist() if "question" in frame else [""] * n
         ids = frame["id"].tolist()
@@ -205,10 +291,13 @@ class Analyser:
             if key in first_seen:
                 status[i] = STATUS_DUPLICATE
                 duplicate_of[i] = ids[first_seen[key]]
+                original[i] = first_seen[key]
             else:
                 first_seen[key] = i
+        t = tick("normalise", t)
 
         labels = self.classifier.labels_
+        languages = np.array([""] * n, dtype=object)
         scores = np.zeros((n, len(labels)), dtype=np.float32)
         predicted = np.zeros((n, len(labels)), dtype=bool)
         tones = np.array([""] * n, dtype=object)
@@ -216,38 +305,61 @@ class Analyser:
         cue_text = np.array([""] * n, dtype=object)
         embeddings: np.ndarray | None = None
         todo = np.flatnonzero(status == STATUS_OK)
-        for start in range(0, len(todo), self.settings.batch_size):
-            batch = todo[start : start + self.settings.batch_size]
+        fork_safe = getattr(self.encoder, "fork_safe", False)
+        workers = resolve_workers(self.settings.workers, len(todo), self.settings.min_rows_for_workers, fork_safe)
+        # Smaller batches keep every worker busy to the end.
+        size = self.settings.batch_size if workers == 1 else min(self.settings.batch_size, 512)
+        batches = [todo[start : start + size] for start in range(0, len(todo), size)]
+        notes: list[str] = []
+        finished = 0
 
-            def batch_progress(stage: str, done: int, total: int, offset: int = start, size: int = len(batch)) -> None:
+        def label_here(batch_texts: list[str]) -> LabelledBatch:
+            def report(stage: str, done: int, total: int) -> None:
                 if progress:
-                    progress(stage, min(len(todo), offset + done * size // max(1, total)), len(todo))
+                    progress(stage, min(len(todo), finished + done * len(batch_texts) // max(1, total)), len(todo))
 
-            t = time.perf_counter()
-            features = build_features(
-                [texts[i] for i in batch], [languages[i] for i in batch], self.encoder, self.processor, batch_progress
-            )
-            t = tick("features", t)
-            proba = self.classifier.predict_proba(features)
-            decided = proba >= self.classifier.thresholds_
-            explained = self.classifier.explain(features, proba)
-            tone_proba = self.tone_classifier.predict_proba(features)
-            t = tick("classify", t)
-            if embeddings is None:
-                embeddings = np.full((n, features.embeddings.shape[1]), np.nan, dtype=np.float32)
-            embeddings[batch] = features.embeddings
-            scores[batch] = proba
-            predicted[batch] = decided
-            tones[batch] = [TONES[j] for j in tone_proba.argmax(axis=1)]
-            for i, item in zip(batch, explained):
-                evidence[i] = item.sentence
-                cue_text[i] = "; ".join(f"{key}: {', '.join(phrases)}" for key, phrases in item.cues.items())
+            return self.label_batch(batch_texts, report if progress else None)
+
+        for batch, done in zip(
+            batches,
+            map_batches(
+                self.label_batch if workers > 1 else label_here,
+                [[texts[i] for i in batch] for batch in batches],
+                workers=workers,
+                setup=self._worker_setup(workers),
+                on_fallback=notes.append,
+            ),
+        ):
+            languages[batch] = done.languages
+            status[batch[~done.supported]] = STATUS_UNSUPPORTED
+            rows = batch[done.supported]
+            if embeddings is None and len(rows):
+                embeddings = np.full((n, done.embeddings.shape[1]), np.nan, dtype=np.float32)
+            if len(rows):
+                assert embeddings is not None
+                embeddings[rows] = done.embeddings
+            scores[rows] = done.scores
+            predicted[rows] = done.predicted
+            tones[rows] = done.tones
+            evidence[rows] = done.evidence
+            cue_text[rows] = done.cues
+            for stage, seconds in done.timings.items():
+                timings[stage] = round(timings.get(stage, 0.0) + seconds, 4)
+            if isinstance(self.encoder, CachedEncoder) and workers > 1:
+                # A worker's cache counts stayed in the worker.
+                self.encoder.hits += done.cache_hits
+                self.encoder.misses += done.cache_misses
+            finished += len(batch)
             if progress:
-                progress("classifying", min(len(todo), start + len(batch)), len(todo))
+                progress("classifying", finished, len(todo))
+        t = tick("labelling", t)
         # Duplicates get the labels of the answer they repeat.
-        position = {ident: i for i, ident in enumerate(ids)}
         for i in np.flatnonzero(status == STATUS_DUPLICATE):
-            j = position[duplicate_of[i]]
+            j = original[i]
+            languages[i] = languages[j]
+            if status[j] == STATUS_UNSUPPORTED:
+                status[i], duplicate_of[i] = STATUS_UNSUPPORTED, ""
+                continue
             scores[i], predicted[i], tones[i] = scores[j], predicted[j], tones[j]
             evidence[i], cue_text[i] = evidence[j], cue_text[j]
             if embeddings is not None:
@@ -306,7 +418,8 @@ class Analyser:
                 if isinstance(self.encoder, CachedEncoder)
                 else {}
             ),
-            notes=list(info.notes),
+            notes=list(info.notes) + notes,
+            workers=1 if notes else workers,
         )
         result = AnalysisResult(comments=frame, metadata=metadata, taxonomy=self.taxonomy, embeddings=embeddings)
         if self.assistant is not None:

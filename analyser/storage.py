@@ -8,6 +8,7 @@ run over the same file skips the encoder, and different encoders never mix.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -24,11 +25,24 @@ class EmbeddingCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute(
+        self._pid = -1
+        self._open()
+
+    def _open(self) -> None:
+        self._connection_ = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._connection_.execute("PRAGMA journal_mode=WAL")
+        self._connection_.execute(
             "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, dim INTEGER, vector BLOB)"
         )
+        self._pid = os.getpid()
+
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        # A SQLite connection must not be used across fork(): a worker process
+        # opens its own (WAL mode lets several processes read and write).
+        if self._pid != os.getpid():
+            self._open()
+        return self._connection_
 
     def get_many(self, encoder_id: str, texts: list[str]) -> dict[int, np.ndarray]:
         """Vectors found for the given texts, by position in the list."""
@@ -53,4 +67,4 @@ class EmbeddingCache:
         return int(self._connection.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
 
     def close(self) -> None:
-        self._connection.close()
+        self._connection_.close()
