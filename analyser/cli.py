@@ -82,6 +82,7 @@ def _run_analysis(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         language=args.language,
         max_chars=args.max_chars,
         use_cache=not args.no_cache,
+        workers=args.workers,
         llm=None if args.llm_preview else llm,  # a preview sends nothing
     )
     analyser = Analyser(settings)
@@ -319,6 +320,13 @@ def _add_analysis_arguments(parser: argparse.ArgumentParser, out_help: str) -> N
         "--max-chars", type=int, default=20000, help="longer comments get status too_long (default 20000)"
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the embedding/answer caches")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for labelling (default 0: one per core for 2,000 comments or more; 1: none)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     llm = parser.add_argument_group(
         "LLM assistant (optional, off by default)",

@@ -153,6 +153,13 @@ class Analyser:
 
     def __init__(self, settings: Settings | None = None, encoder: Encoder | None = None) -> None:
         self.settings = settings or Settings()
+        if self.settings.workers < 0:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"workers is {self.settings.workers}: it cannot be negative.",
+                "Use 0 (automatic), 1 (no worker processes) or the number of processes to use.",
+            )
         self.taxonomy = load_taxonomy(self.settings.taxonomy_path)
         base = encoder or make_encoder(self.settings.encoder)
         self.cache: EmbeddingCache | None = None

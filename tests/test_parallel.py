@@ -99,3 +99,14 @@ def test_workers_only_where_forking_is_safe(monkeypatch) -> None:  # type: ignor
     monkeypatch.setattr("analyser.parallel.threading.active_count", lambda: 5)  # e.g. inside the web app
     assert resolve_workers(0, 10_000, 2000, fork_safe_encoder=True) == 1
     assert resolve_workers(2, 10_000, 2000, fork_safe_encoder=True) == 1
+
+
+def test_negative_workers_is_a_clear_error() -> None:
+    import pytest
+
+    from analyser import Settings
+    from analyser.errors import ConfigurationError
+    from analyser.pipeline import Analyser
+
+    with pytest.raises(ConfigurationError, match="cannot be negative"):
+        Analyser(Settings(workers=-1))
