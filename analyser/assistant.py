@@ -497,7 +497,9 @@ class Assistant:
             # Quotes first (the comments nearest the theme's centre), then the other members.
             ids = list(dict.fromkeys([q.comment_id for q in theme.quotes] + theme.comment_ids))[:THEME_COMMENTS]
             block, aliases = self._comment_block(ids, [by_id[i] for i in ids], counts)
-            phrases = ", ".join(theme.key_phrases.get(language) or theme.name(language).split(", "))
+            phrases = ", ".join(
+                theme.key_phrases.get(language) or next((p for p in theme.key_phrases.values() if p), [])
+            )
             label = leader_report.label_name(key) if key != "other" else "other"
             requests.append(
                 Request(

@@ -55,8 +55,16 @@ class Theme:
         return self.tone_counts.get("positive", 0) / max(1, self.size)
 
     def name(self, language: str = "en") -> str:
-        """Key phrases in the given language, else in the theme's main language."""
+        """Key phrases in the given language, else in the theme's main language.
+
+        A theme whose comments share no phrase (each word used by one person
+        only) is named as such rather than left blank.
+        """
         phrases = self.key_phrases.get(language) or next((p for p in self.key_phrases.values() if p), [])
+        if not phrases:
+            from .reports import t
+
+            return t("theme_no_shared_phrase", language)
         return ", ".join(phrases[:3])
 
     def to_dict(self) -> dict:

@@ -9,7 +9,7 @@ import pytest
 
 from analyser.actions import load_playbook, plan_actions, rank_dimensions
 from analyser.privacy import group_breakdown
-from analyser.reports import build_report, render_html, render_markdown, write_report
+from analyser.reports import build_report, render_html, render_markdown, t, write_report
 from analyser.themes import OTHER, ThemeFinder
 
 DIMENSIONS = ["transparency", "reliability", "empathy", "recognition", "inclusive_decisions"]
@@ -84,7 +84,10 @@ def test_themes_cover_every_label_with_verbatim_quotes(sample_result, themes) ->
         assert themes[key], key
         for theme in themes[key]:
             assert theme.size == len(theme.comment_ids) and sum(theme.tone_counts.values()) == theme.size
-            assert theme.key_phrases and 1 <= len(theme.quotes) <= 3
+            assert 1 <= len(theme.quotes) <= 3
+            # Named by shared phrases, or said to have none (never a blank name).
+            assert theme.name("nl") and theme.name("en")
+            assert theme.key_phrases or theme.name("en") == t("theme_no_shared_phrase", "en")
             assert len({q.comment_id for q in theme.quotes}) == len(theme.quotes)
             for quote in theme.quotes:
                 assert quote.comment_id in theme.comment_ids
@@ -94,6 +97,8 @@ def test_themes_cover_every_label_with_verbatim_quotes(sample_result, themes) ->
                 assert key in labels if key != OTHER else labels == {""}
     languages = {q.language for key in DIMENSIONS for th in themes[key] for q in th.quotes}
     assert languages == {"nl", "en"}
+    every = [th for key in themes for th in themes[key]]
+    assert sum(bool(th.key_phrases) for th in every) >= 0.8 * len(every)  # most themes share words
 
 
 def test_themes_are_deterministic(sample_result, themes) -> None:  # type: ignore[no-untyped-def]
