@@ -13,8 +13,10 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import yaml
 
@@ -146,13 +148,28 @@ def load_pipeline(language: str):  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=4)
-def lemma_table(language: str):  # type: ignore[no-untyped-def]
+def lemma_table(language: str) -> Mapping[str, str]:
     """spaCy's lemma lookup table (spacy-lookups-data), read directly.
 
     The lemmatizer pipe would look up every token again, a Token object per
     word, while ``TextProcessor`` does its own lookup with simplemma as the
-    fallback.
+    fallback. The table is read as a plain dict from the package's JSON file
+    (0.2 s for Dutch and English together, against 0.8 s through spaCy's
+    ``Lookups``, which hashes every key into a Bloom-filtered table); spaCy's
+    loader is the fallback for a package version laid out differently.
     """
+    import gzip
+    import json
+    from importlib.util import find_spec
+
+    spec = find_spec("spacy_lookups_data")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{language}_lemma_lookup.json.gz"
+        if path.is_file():
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                table = json.load(handle)
+            if isinstance(table, dict):
+                return table
     _import_spacy()
     from spacy.lookups import load_lookups
 

@@ -131,3 +131,16 @@ def test_spacy_loads_without_torch_and_torch_stays_importable() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1.0"
+
+
+def test_lemma_table_read_directly_equals_spacy_lookups() -> None:
+    from spacy.lookups import load_lookups
+
+    from analyser.text import lemma_table
+
+    for language in ("nl", "en"):
+        mine = lemma_table(language)
+        reference = load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
+        assert len(mine) == len(reference)
+        for key in list(mine)[::97]:
+            assert reference.get(key) == mine[key], key
