@@ -96,6 +96,7 @@ class LabelledBatch:
     timings: dict[str, float]
     cache_hits: int = 0
     cache_misses: int = 0
+    process: int = field(default_factory=os.getpid)  # where the batch was labelled
 
 
 @dataclass
@@ -352,7 +353,7 @@ class Analyser:
             cue_text[rows] = done.cues
             for stage, seconds in done.timings.items():
                 timings[stage] = round(timings.get(stage, 0.0) + seconds, 4)
-            if isinstance(self.encoder, CachedEncoder) and workers > 1:
+            if isinstance(self.encoder, CachedEncoder) and done.process != os.getpid():
                 # A worker's cache counts stayed in the worker.
                 self.encoder.hits += done.cache_hits
                 self.encoder.misses += done.cache_misses
