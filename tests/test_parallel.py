@@ -110,3 +110,23 @@ def test_negative_workers_is_a_clear_error() -> None:
 
     with pytest.raises(ConfigurationError, match="cannot be negative"):
         Analyser(Settings(workers=-1))
+
+
+def test_background_loading_reports_its_error_and_ends_before_any_fork() -> None:
+    import threading
+
+    import pytest
+
+    from analyser.errors import ConfigurationError
+    from analyser.pipeline import _BackgroundLoad
+
+    def fails() -> None:
+        raise ConfigurationError("The language model cannot be read.", "Reinstall py3langid.")
+
+    with pytest.raises(ConfigurationError, match="language model"):
+        _BackgroundLoad(fails).join()
+    loaded: list[str] = []
+    before = threading.active_count()
+    _BackgroundLoad(lambda: loaded.append("done")).join()
+    # join() means the thread has ended: forking workers afterwards stays safe.
+    assert loaded == ["done"] and threading.active_count() == before

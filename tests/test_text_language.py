@@ -144,3 +144,37 @@ def test_lemma_table_read_directly_equals_spacy_lookups() -> None:
         assert len(mine) == len(reference)
         for key in list(mine)[::97]:
             assert reference.get(key) == mine[key], key
+
+
+def test_loading_from_two_threads_reads_each_language_once() -> None:
+    import threading
+
+    from analyser import text
+
+    text.load_pipeline.cache_clear()
+    text._LOADED.clear()
+    threads = [threading.Thread(target=text.preload, args=(("nl",),)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert text.load_pipeline.cache_info().misses == 1
+    item = TextProcessor().process(["Het werd beloofd. Niets gebeurd."], ["nl"])[0]
+    assert item.sentences == ["Het werd beloofd.", "Niets gebeurd."]
+    assert text.load_pipeline.cache_info().misses == 1
+
+
+def test_sentences_follow_spacys_sentencizer() -> None:
+    import spacy
+
+    texts = [
+        "Wat?! Echt... nee. Dr. Jansen zei bijv. niks! En nu?",
+        "Beloofd (in maart). Niets gebeurd!! Waarom ??? Geen idee.",
+        "They said 'soon.' It never came. e.g. the bonus; i.e. nothing!",
+    ]
+    for language in ("nl", "en"):
+        reference = spacy.blank(language)
+        reference.add_pipe("sentencizer")
+        for text in texts:
+            expected = [span.text.strip() for span in reference(text).sents if span.text.strip()]
+            assert TextProcessor().process([text], [language])[0].sentences == expected
